@@ -1,0 +1,41 @@
+# ntk-book. A newcomer needs two commands: `make book` and `make test`.
+# Every target goes through `python -m ntklib` (see `python -m ntklib --help`), so there is one way to do each thing.
+
+# ci: minutes on a laptop (default); full: the published scale (up to about an hour on 2 cores).
+SCALE  ?= ci
+# neural-tangents 0.6.5 / jax 0.5.3 are pinned for Python 3.11.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: install test book run build list lock clean
+
+# Re-install when the dependency declarations change; exact versions come from constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install            ## run the test suite
+	$(PY) -m pytest
+
+book: install            ## execute every notebook at $(SCALE) and build the HTML book into book/_build/html
+	$(PY) -m ntklib book --scale $(SCALE)
+
+run: install             ## execute one notebook: make run NB=02_ntk SCALE=full
+	$(PY) -m ntklib run $(NB) --scale $(SCALE)
+
+build: install           ## rebuild the HTML from already executed notebooks
+	$(PY) -m ntklib build
+
+list: install
+	$(PY) -m ntklib list
+
+lock: install            ## re-pin constraints.txt after changing dependencies in pyproject.toml
+	{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf book/_build book/generated

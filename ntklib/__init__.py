@@ -1,0 +1,10 @@
+"""ntklib: the verified functions behind ntk-book (a reproducible companion to a lecture on the NTK).
+
+One module per lecture object: kernels (H*, H(t), deep NTK), networks (the slide model and GD),
+dynamics (Lemma 1), bounds (Lemmas 2-3), regression (kernel regression equivalence), checks (claims as
+checks), report and book (the notebook pipeline). Import submodules explicitly, e.g.
+``from ntklib import kernels``; importing ntklib itself is cheap and does not import JAX.
+"""
+from ._validate import NotPositiveDefiniteError, unit_norm
+
+__all__ = ["NotPositiveDefiniteError", "unit_norm"]

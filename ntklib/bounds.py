@@ -1,0 +1,80 @@
+"""Width requirements and deviation bounds of Lemmas 2 and 3 (lecture Section 2), with the constants
+their proofs on the slides actually give.
+
+Lemma 2 (Du et al. 2019b): each entry of H(0) is a mean of m i.i.d. terms in [-1, 1], so Hoeffding
+gives |H(0)_ij - H*_ij| <= sqrt(2 log(2 n^2 / delta) / m) for all (i, j) at once with probability
+1 - delta (union bound over n^2 entries), and ||H(0) - H*||_2 <= ||.||_F <= n * that.
+Note: the slide's proof says "<= eps/n^2" per entry but then uses eps/n; eps/n is what makes the
+Frobenius norm <= eps, and is what is implemented here.
+
+Lemma 3: ||w_r(t) - w_r(0)|| <= (1/sqrt m) int_0^t ||u(s) - y||_1 ds = O(t n / sqrt m); with
+|sigma''| <= 1 each entry of H moves by at most 2 max_r ||w_r(t) - w_r(0)||, so
+||H(t) - H(0)||_2 <= 2 n max_r ||dw_r||, which is <= eps once m >= 4 C^2 t^2 n^4 / eps^2. The slide
+states m = Omega(n^6 t^2 / eps^2); its own proof gives n^4 (n^6 is a valid but looser requirement).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validate
+
+
+def hoeffding_entry_deviation(m, n: int, delta: float):
+    """Entrywise deviation sqrt(2 log(2 n^2 / delta) / m) that holds for all n^2 entries w.p. 1 - delta."""
+    n = _validate.positive_int(n, "n")
+    delta = _validate.probability(delta, "delta", open_interval=True)
+    m = np.asarray(m, dtype=np.float64)
+    if np.any(m <= 0):
+        raise ValueError("width m must be positive")
+    return np.sqrt(2.0 * math.log(2.0 * n * n / delta) / m)
+
+
+def hoeffding_spectral_deviation(m, n: int, delta: float):
+    """Lemma 2's bound on ||H(0) - H*||_2 at width m: n times the entrywise deviation (via Frobenius)."""
+    return n * hoeffding_entry_deviation(m, n, delta)
+
+
+def lemma2_width(eps: float, delta: float, n: int) -> int:
+    """Smallest m for which Lemma 2's proof guarantees ||H(0) - H*||_2 <= eps w.p. 1 - delta:
+    m >= 2 n^2 log(2 n^2 / delta) / eps^2."""
+    eps = _validate.positive(eps, "eps")
+    n = _validate.positive_int(n, "n")
+    delta = _validate.probability(delta, "delta", open_interval=True)
+    return math.ceil(2.0 * n * n * math.log(2.0 * n * n / delta) / eps**2)
+
+
+def lemma3_movement(t, residual_l1, m: int):
+    """A-posteriori form of Lemma 3's first step: (1/sqrt m) int_0^t ||u(s) - y||_1 ds, integrated
+    with the trapezoidal rule from a recorded trajectory (times t, residual l1 norms at those times).
+    It bounds max_r ||w_r(t) - w_r(0)|| when |a_r| <= 1, ||x_i|| = 1 and |sigma'| <= 1 (ReLU included)."""
+    m = _validate.positive_int(m, "m")
+    t = np.asarray(t, dtype=np.float64)
+    r = np.asarray(residual_l1, dtype=np.float64)
+    if t.shape != r.shape or t.ndim != 1:
+        raise ValueError(f"t and residual_l1 must be 1-D of equal length, got {t.shape} and {r.shape}")
+    steps = np.concatenate([[0.0], np.cumsum(np.diff(t) * (r[1:] + r[:-1]) / 2)])
+    return steps / math.sqrt(m)
+
+
+def lemma3_movement_bound(t: float, n: int, m, c: float = 1.0):
+    """The O(t n / sqrt m) bound on max_r ||w_r(t) - w_r(0)|| when |u_i - y_i| <= c on [0, t]."""
+    n = _validate.positive_int(n, "n")
+    return c * float(t) * n / np.sqrt(np.asarray(m, dtype=np.float64))
+
+
+def lemma3_kernel_change_bound(max_move, n: int):
+    """||H(t) - H(0)||_2 <= 2 n max_r ||w_r(t) - w_r(0)|| for a smooth activation with |sigma''| <= 1."""
+    n = _validate.positive_int(n, "n")
+    return 2.0 * n * np.asarray(max_move, dtype=np.float64)
+
+
+def lemma3_width(eps: float, t: float, n: int, c: float = 1.0, slide_exponent: bool = False) -> int:
+    """Width that makes ||H(t) - H(0)||_2 <= eps: 4 c^2 t^2 n^4 / eps^2 from the proof, or the slide's
+    n^6 t^2 / eps^2 when ``slide_exponent`` (constants set to 1 there, since the slide gives none)."""
+    eps = _validate.positive(eps, "eps")
+    n = _validate.positive_int(n, "n")
+    if slide_exponent:
+        return math.ceil(n**6 * t**2 / eps**2)
+    return math.ceil(4.0 * c * c * t * t * n**4 / eps**2)

@@ -1,0 +1,132 @@
+"""Claims as checks: every notebook states the lecture claims it tests as explicit, recorded checks.
+
+A check has an id, the claim in words, the slide it comes from, the lecture's value where there is one,
+the measured value, the comparison and tolerance, and its status. ``Checks.finish()`` writes them to a
+machine-readable results file (``<output>/site/results/<notebook>.json``, read later by the scorecard) and
+raises ``ClaimFailed`` if a check declared to hold at the current scale does not, so the papermill run
+and CI fail. A claim that is recorded but not declared to hold (``holds_at=()``) and fails is kept with
+status "does not reproduce": a finding, with its numbers, never dropped.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+
+from . import report
+
+OPS = ("<=", ">=", "<", ">", "between", "approx")
+
+
+class ClaimFailed(AssertionError):
+    """A check declared to hold at this scale did not."""
+
+
+@dataclass
+class Check:
+    id: str
+    claim: str
+    slide: str
+    measured: float
+    op: str
+    target: object
+    tol: float | None
+    lecture: str | None
+    required: bool
+    passed: bool
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "pass"
+        return "FAIL" if self.required else "does not reproduce"
+
+    @property
+    def expectation(self) -> str:
+        if self.op == "between":
+            return f"in [{_fmt(self.target[0])}, {_fmt(self.target[1])}]"
+        if self.op == "approx":
+            return f"≈ {_fmt(self.target)} ± {_fmt(self.tol)}"
+        return f"{self.op} {_fmt(self.target)}"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _compare(measured: float, op: str, target, tol) -> bool:
+    if not math.isfinite(measured):
+        return False
+    if op == "<=":
+        return measured <= target
+    if op == ">=":
+        return measured >= target
+    if op == "<":
+        return measured < target
+    if op == ">":
+        return measured > target
+    if op == "between":
+        return target[0] <= measured <= target[1]
+    return abs(measured - target) <= tol
+
+
+class Checks:
+    """The checks of one notebook run."""
+
+    def __init__(self, notebook: str, scale: str, seed: int):
+        self.notebook, self.scale, self.seed = notebook, scale, seed
+        self.items: list[Check] = []
+        self._t0 = time.perf_counter()
+
+    def expect(self, id: str, claim: str, slide: str, measured, op: str, target, *, tol: float | None = None,
+               lecture: str | None = None, holds_at=("ci", "full")) -> Check:
+        """Record a check `measured <op> target`; op is one of <=, >=, <, >, between (target=(lo, hi)),
+        approx (|measured - target| <= tol). Displays a one-line verdict under the cell."""
+        if op not in OPS:
+            raise ValueError(f"op must be one of {OPS}, got {op!r}")
+        if op == "approx" and tol is None:
+            raise ValueError("op='approx' needs tol")
+        if any(c.id == id for c in self.items):
+            raise ValueError(f"duplicate check id {id!r}")
+        measured = float(measured)
+        check = Check(id, claim, slide, measured, op, target, tol, lecture, self.scale in holds_at,
+                      _compare(measured, op, target, tol))
+        self.items.append(check)
+        mark = {"pass": "✅", "FAIL": "❌", "does not reproduce": "⚠️"}[check.status]
+        report.show_markdown(f"{mark} **{id}** ({check.status}): {claim} — measured **{_fmt(measured)}**, "
+                             f"expected {check.expectation}" + (f"; lecture: {lecture}" if lecture else ""))
+        return check
+
+    def table_markdown(self) -> str:
+        rows = ["| id | claim | slide | lecture | measured | expected | status |", "|---|---|---|---|---|---|---|"]
+        for c in self.items:
+            cells = [c.id, c.claim, c.slide, c.lecture or "–", _fmt(c.measured), c.expectation, c.status]
+            rows.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+        return "\n".join(rows)
+
+    def finish(self) -> None:
+        """Show the table, write the results file, and fail if a required check failed."""
+        report.show_markdown(self.table_markdown())
+        failed = [c for c in self.items if c.status == "FAIL"]
+        record = {
+            "notebook": self.notebook,
+            "scale": self.scale,
+            "seed": self.seed,
+            "compute_seconds": round(time.perf_counter() - self._t0, 1),
+            "versions": report.versions(),
+            "checks": [{**asdict(c), "status": c.status, "expected": c.expectation} for c in self.items],
+        }
+        path = report.site_dir() / "results" / f"{self.notebook}.json"
+        report.atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))
+        if failed:
+            raise ClaimFailed("checks declared to hold at scale %r failed: %s" % (
+                self.scale, "; ".join(f"{c.id}: measured {_fmt(c.measured)}, expected {c.expectation}" for c in failed)))
+
+
+def _json_default(o):
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

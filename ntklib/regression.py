@@ -1,0 +1,53 @@
+"""Kernel regression with the NTK: the predictor a wide net trained by gradient flow converges to
+(lecture Section 2, "Equivalence to kernel regression", Eq. (1)).
+
+    f(x, t) = f0(x) + k(x, X) H^-1 (I - exp(-t H)) (y - u0)      (gradient-flow predictor at time t)
+    f*(x)   = k(x, X) H^-1 y                                     (t -> infinity, f0 = 0, u0 = 0)
+    f_ridge = k(x, X) (H + lambda I)^-1 y                        (kernel ridge; lecture Section 4)
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import cho_solve
+
+from . import _validate
+from .dynamics import _eigh_psd
+
+
+def _cross(K_xX, n):
+    K_xX = _validate.matrix(K_xX, "K_xX")
+    if K_xX.shape[1] != n:
+        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but the training kernel is {n} x {n}")
+    return K_xX
+
+
+def kernel_regression(K_xX, H, y, ridge: float = 0.0) -> np.ndarray:
+    """k(x, X) (H + ridge I)^-1 y via a Cholesky solve; a non-PD H is an error that names its smallest
+    eigenvalue. K_xX is the (n_test, n) kernel between test and training points."""
+    H = _validate.kernel(H)
+    n = H.shape[0]
+    y = _validate.vector(y, "y", n)
+    K_xX = _cross(K_xX, n)
+    if ridge < 0 or not np.isfinite(ridge):
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    L = _validate.cholesky(H + ridge * np.eye(n), "H + ridge*I" if ridge else "H")
+    return K_xX @ cho_solve((L, True), y)
+
+
+def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
+    """f(x, t) = f0(x) + k(x, X) V diag((1 - e^{-t lam}) / lam) V^T (y - u0) for each t; (len(t), n_test).
+
+    (1 - e^{-t lam}) / lam -> t as lam -> 0, so a singular H is fine at finite t.
+    """
+    lam, V = _eigh_psd(H)
+    n = len(lam)
+    y = _validate.vector(y, "y", n)
+    u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)
+    K_xX = _cross(K_xX, n)
+    f0 = np.zeros(K_xX.shape[0]) if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
+    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    tl = np.outer(t, lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(tl > 1e-12, -np.expm1(-tl) / np.where(lam > 0, lam, 1.0), t[:, None] * np.ones_like(lam))
+    coef = g * (V.T @ (y - u0))            # (len(t), n) in the eigenbasis
+    return f0 + coef @ (K_xX @ V).T

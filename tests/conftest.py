@@ -1,0 +1,36 @@
+"""Shared test setup: float64 JAX (closed forms are compared to round-off), hypothesis settings, data."""
+import os
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+jax.config.update("jax_enable_x64", True)
+
+# No deadline: the first call of a jitted function compiles. Derandomised so CI is reproducible.
+settings.register_profile("ntk", deadline=None, derandomize=True, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ntk")
+
+
+def sphere(rng, n, d):
+    """n points uniformly on the unit sphere in R^d (the slides' ||x|| = 1)."""
+    X = rng.standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared real data (CI has it beside the clone); skip the test cleanly where it is absent."""
+    env = os.environ.get("NTK_DATA_DIR")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"shared data directory not found at {path}")
+    return path

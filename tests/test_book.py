@@ -1,0 +1,51 @@
+"""The pipeline: every section notebook is well formed, and a failing notebook is reported by name and
+cell without leaving a page behind."""
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from ntklib import book
+
+SOURCES = sorted(book.NOTEBOOKS.glob("[0-9][0-9]_*.md"))
+
+
+def test_every_notebook_is_registered_and_in_the_toc():
+    toc = (book.REPO / "_toc.yml").read_text()
+    assert SOURCES, "no section notebooks found"
+    assert {p.stem for p in SOURCES} == {s.stem for s in book.SECTIONS}
+    for p in SOURCES:
+        assert f"book/generated/{p.stem}" in toc
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_notebook_has_parameters_and_records_checks(path):
+    nb = jupytext.read(path)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one papermill 'parameters' cell"
+    assert re.search(r"^scale = \"ci\"$", params[0].source, re.M) and re.search(r"^seed = \d+$", params[0].source, re.M)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert f'Checks("{path.stem}"' in code and "checks.finish()" in code
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+
+
+def test_failing_notebook_names_notebook_and_cell(tmp_path, monkeypatch):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    (src / "98_broken.md").write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        "# Broken\n\n```{code-cell} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
+        "```{code-cell} ipython3\nraise ValueError('boom at ' + scale)\n```\n")
+    monkeypatch.setattr(book, "NOTEBOOKS", src)
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "out"))
+    with pytest.raises(book.NotebookFailed, match=r"98_broken.md failed at scale 'ci' in cell \d+.*ValueError: boom at ci"):
+        book.execute("98_broken", "ci")
+    assert not (tmp_path / "out" / "98_broken.ipynb").exists()       # no page from a failed run
+    assert (tmp_path / "out" / "failed" / "98_broken.ipynb").exists()  # but the partial output is kept
+
+
+def test_config_builds_offline_and_strictly():
+    cfg = yaml.safe_load((book.REPO / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "off" and cfg["only_build_toc_files"] is True

@@ -1,0 +1,126 @@
+"""The slide model's GD against the slides' gradient formula and finite differences; Lemma 1's closed
+forms against numerical integration and literal iteration; kernel regression against its limits."""
+import numpy as np
+import pytest
+
+from ntklib import dynamics, kernels, networks, regression, tolerances as tol
+from conftest import sphere
+
+
+@pytest.fixture
+def problem(rng):
+    X = sphere(rng, 8, 5)
+    return X, np.sin(3 * X[:, 0]) + X[:, 1], networks.init_two_layer(0, 64, 5, "erf")
+
+
+def test_gd_step_uses_the_slides_gradient(problem):
+    # dl/dw_r = (1/sqrt m) sum_i (u_i - y_i) a_r sigma'(w_r.x_i) x_i   (proof of Lemma 3)
+    X, y, net = problem
+    eta = 0.05
+    r = net(X) - y
+    S = np.exp(-0.5 * (X @ net.W.T) ** 2) * net.a                 # erf: sigma' = exp(-z^2/2)
+    grad = (S * r[:, None]).T @ X / np.sqrt(net.width)
+    np.testing.assert_allclose(networks.gd_step(net, X, y, eta).W, net.W - eta * grad, atol=1e-12)
+
+
+def test_gradient_matches_finite_differences(problem):
+    X, y, net = problem
+    loss = lambda W: 0.5 * np.sum((networks.TwoLayerNet(W, net.a, "erf")(X) - y) ** 2)
+    g = (net.W - networks.gd_step(net, X, y, 1.0).W)             # eta = 1: W - W' = grad
+    E = np.zeros_like(net.W)
+    for (r, k) in [(0, 0), (5, 3), (63, 4)]:
+        E[:] = 0
+        E[r, k] = 1e-6
+        fd = (loss(net.W + E) - loss(net.W - E)) / 2e-6
+        assert abs(fd - g[r, k]) < 1e-7
+
+
+def test_antisymmetric_init_starts_at_zero_output(rng):
+    X = sphere(rng, 5, 3)
+    net = networks.init_two_layer(1, 10, 3, antisymmetric=True)
+    np.testing.assert_allclose(net(X), 0.0, atol=1e-14)
+    np.testing.assert_allclose(net.W[:5], net.W[5:])
+    with pytest.raises(ValueError, match="even"):
+        networks.init_two_layer(1, 7, 3, antisymmetric=True)
+
+
+def test_trajectory_records_and_movement(problem):
+    X, y, net = problem
+    traj = networks.gd_train(net, X, y, 0.01, 40, record_every=10, X_test=X[:3], snapshot_steps=(0, 40))
+    assert traj.u.shape == (5, 8) and traj.f_test.shape == (5, 3)
+    np.testing.assert_allclose(traj.t, [0, 0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_allclose(traj.u[-1], traj.final(X))
+    np.testing.assert_allclose(traj.max_move[-1], np.linalg.norm(traj.final.W - net.W, axis=1).max())
+    assert traj.max_move[0] == 0 and set(traj.snapshots) == {0, 40}
+
+
+def test_spectral_solution_matches_integration(rng):
+    X = sphere(rng, 10, 4)
+    H, y, u0 = kernels.ntk_two_layer(X), rng.standard_normal(10), rng.standard_normal(10)
+    t = np.linspace(0, 20, 9)
+    np.testing.assert_allclose(dynamics.spectral_solution(H, y, t, u0), dynamics.integrate(H, y, t, u0),
+                               rtol=tol.ODE_RTOL, atol=tol.ODE_RTOL)
+
+
+def test_time_varying_integration_matches_commuting_closed_form(rng):
+    # H(t) = g(t) H0 commutes with itself, so u(t) = y + exp(-G(t) H0)(u0 - y) with G = int g.
+    H0 = kernels.ntk_two_layer(sphere(rng, 6, 3))
+    y = rng.standard_normal(6)
+    g, G = (lambda s: 1 + np.sin(s)), (lambda s: s + 1 - np.cos(s))
+    t = np.linspace(0, 5, 6)
+    expected = np.array([dynamics.spectral_solution(H0, y, G(s))[0] for s in t])
+    np.testing.assert_allclose(dynamics.integrate(lambda s: g(s) * H0, y, t), expected, atol=tol.ODE_RTOL)
+
+
+def test_gd_solution_matches_literal_iteration(rng):
+    H = kernels.ntk_two_layer(sphere(rng, 7, 3))
+    y, u, eta = rng.standard_normal(7), rng.standard_normal(7), 0.3
+    expected = [u.copy()]
+    for _ in range(5):
+        u = u - eta * H @ (u - y)
+        expected.append(u.copy())
+    np.testing.assert_allclose(dynamics.gd_solution(H, y, eta, range(6), expected[0]), expected, atol=1e-12)
+
+
+def test_ode_residual_is_first_order_in_the_step(problem):
+    X, y, net = problem
+    r = [dynamics.ode_residual(net, X, y, eta) for eta in (1e-2, 1e-3, 1e-4)]
+    slope = np.polyfit(np.log([1e-2, 1e-3, 1e-4]), np.log(r), 1)[0]
+    assert 0.9 < slope < 1.1 and r[-1] < 1e-3
+
+
+def test_predictor_time_derivative_matches_finite_differences(rng):
+    # d f(x, t)/dt = -k(x, X)(u(t) - y): the slide's dynamics of the prediction at any x.
+    X, Z = sphere(rng, 8, 4), sphere(rng, 3, 4)
+    H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Z, X)
+    y, t, h = rng.standard_normal(8), 0.7, 1e-5
+    f = lambda s: regression.gradient_flow_predictor(K, H, y, s)[0]
+    u = dynamics.spectral_solution(H, y, t)[0]
+    np.testing.assert_allclose((f(t + h) - f(t - h)) / (2 * h), -K @ (u - y), atol=1e-7)
+
+
+def test_predictor_limits(rng):
+    X, Z = sphere(rng, 8, 4), sphere(rng, 3, 4)
+    H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Z, X)
+    y = rng.standard_normal(8)
+    # at the training points the predictor is the Lemma 1 solution; as t -> inf it is kernel regression
+    np.testing.assert_allclose(regression.gradient_flow_predictor(H, H, y, [0.5, 2.0]),
+                               dynamics.spectral_solution(H, y, [0.5, 2.0]), atol=1e-12)
+    np.testing.assert_allclose(regression.gradient_flow_predictor(K, H, y, 1e7)[0],
+                               regression.kernel_regression(K, H, y), atol=1e-6)
+    # interpolation at the training points, and the f0/u0 shift
+    np.testing.assert_allclose(regression.kernel_regression(H, H, y), y, atol=1e-8)
+    f0, u0 = rng.standard_normal(3), rng.standard_normal(8)
+    np.testing.assert_allclose(regression.gradient_flow_predictor(K, H, y, 1e7, f0, u0)[0],
+                               f0 + regression.kernel_regression(K, H, y - u0), atol=1e-6)
+
+
+def test_singular_kernel_ok_at_finite_time_but_not_for_the_inverse(rng):
+    X = sphere(rng, 3, 3)
+    X = np.vstack([X, X[:1]])                       # duplicate input: H is singular
+    H = kernels.ntk_two_layer(X)
+    y = np.array([1.0, -1.0, 0.5, 1.0])
+    assert np.all(np.isfinite(regression.gradient_flow_predictor(H, H, y, 3.0)))
+    with pytest.raises(ValueError, match="not .numerically. positive definite: smallest eigenvalue"):
+        regression.kernel_regression(H, H, y)
+    np.testing.assert_allclose(regression.kernel_regression(H, H, y, ridge=1e-3)[:3], y[:3], atol=0.05)
