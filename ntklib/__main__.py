@@ -20,12 +20,15 @@ def main(argv=None) -> int:
                        help="ci: small, minutes on a laptop (default); full: the published scale")
         q.add_argument("--seed", type=int, default=None, help="override each notebook's default seed")
     sub.add_parser("build", help="build the HTML book from already executed notebooks")
+    sub.add_parser("data", help="show the data directory and which datasets are present or missing")
     args = p.parse_args(argv)
 
     if args.cmd == "list":
         for s in book.SECTIONS:
             print(f"{s.stem:12s} {s.title:45s} " + "  ".join(f"{k}: {v}" for k, v in s.runtime.items()))
         return 0
+    if args.cmd == "data":
+        return show_data()
     if args.cmd == "build":
         book.build()
         return 0
@@ -35,6 +38,31 @@ def main(argv=None) -> int:
         return 1
     if args.cmd == "book":
         book.build()
+    return 0
+
+
+def show_data() -> int:
+    """Print the data directory and, per dataset, whether its files are present and verified."""
+    from . import datasets
+    root = datasets.data_dir()
+    print(f"data directory: {root}  (set ${datasets.ENV_VAR} to change it)")
+    for name in datasets.IMAGE_DATASETS:
+        try:
+            datasets.ensure_files(name, download=False)
+            status = "present, checksums verified"
+        except datasets.DataMissingError:
+            status = "missing (downloaded on first use where a URL exists)"
+        except datasets.DataError as e:
+            status = f"CORRUPT: {str(e).splitlines()[0]}"
+        print(f"  {name:14s} {status}")
+    try:
+        names = datasets.uci_benchmark_names()
+        have = sum((root / "uci" / n / f"{n}_R.dat").exists() for n in names)
+        print(f"  {'uci':14s} {have} of the {len(names)} benchmark datasets present")
+    except datasets.DataError:
+        print(f"  {'uci':14s} missing (expected under {root / 'uci'})")
+    have = [g for g in datasets.graph_dataset_names() if (root / "graphs" / g / f"{g}.txt").exists()]
+    print(f"  {'graphs':14s} {len(have)} of 6 present: {', '.join(have) or '-'}")
     return 0
 
 

@@ -112,8 +112,12 @@ def probability(value, name: str, *, open_interval: bool = False) -> float:
 
 def unit_norm(X) -> np.ndarray:
     """Scale each row of X to unit Euclidean norm (the slide model's ||x|| = 1); a zero row is an error."""
-    X = matrix(X, "X")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise ValueError(f"X has an all-zero row (index {int(np.argmin(norms))}); it cannot be scaled to unit norm")
-    return X / norms
+    X = np.asarray(X)
+    if X.ndim == 2 and X.shape[0] == 0 and X.shape[1] > 0:   # no rows: nothing to scale
+        return X.astype(np.float64)
+    X = matrix(X, "X").astype(np.float64, copy=False)
+    scale = np.abs(X).max(axis=1, keepdims=True)   # divide by the largest entry first: no under/overflow
+    if np.any(scale == 0):
+        raise ValueError(f"X: row {int(np.argmin(scale))} is all zeros; it cannot be scaled to unit norm")
+    X = X / scale
+    return X / np.linalg.norm(X, axis=1, keepdims=True)

@@ -25,9 +25,10 @@ def test_notebook_has_parameters_and_records_checks(path):
     nb = jupytext.read(path)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one papermill 'parameters' cell"
-    assert re.search(r"^scale = \"ci\"$", params[0].source, re.M) and re.search(r"^seed = \d+$", params[0].source, re.M)
+    assert re.search(r"^scale = \"ci\"(\s*#.*)?$", params[0].source, re.M)
+    assert re.search(r"^seed = \d+(\s*#.*)?$", params[0].source, re.M)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert f'Checks("{path.stem}"' in code and "checks.finish()" in code
+    assert f'"{path.stem}"' in code and "Checks(" in code and "checks.finish()" in code
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 

@@ -28,7 +28,7 @@ X3 = unit_norm(np.random.default_rng(0).standard_normal((3, 2)))
     (lambda: regression.kernel_regression(np.ones((2, 3)), np.array([[1.0, 2.0], [0.0, 1.0]]), np.ones(2)),
      ValueError, "not symmetric"),
     (lambda: regression.kernel_regression(np.ones((2, 4)), np.eye(3), np.ones(3)), ValueError, "4 columns"),
-    (lambda: unit_norm(np.zeros((2, 2))), ValueError, "all-zero row"),
+    (lambda: unit_norm(np.zeros((2, 2))), ValueError, "row 0 is all zeros"),
 ])
 def test_bad_input_raises_a_clear_error(call, exc, match):
     with pytest.raises(exc, match=match):
