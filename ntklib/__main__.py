@@ -24,8 +24,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "list":
-        for s in book.SECTIONS:
-            print(f"{s.stem:12s} {s.title:45s} " + "  ".join(f"{k}: {v}" for k, v in s.runtime.items()))
+        for s in book.sections():
+            runtime = "  ".join(f"{k}: {v}" for k, v in s.runtime.items()) or "runtime not recorded"
+            print(f"{s.stem:14s} {s.title:60s} {runtime}")
         return 0
     if args.cmd == "data":
         return show_data()

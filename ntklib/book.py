@@ -35,20 +35,26 @@ class NotebookFailed(RuntimeError):
 class Section:
     stem: str
     title: str
-    runtime: dict  # scale -> measured wall time of the last reference run, for `ntklib list`
+    runtime: dict  # scale -> expected wall time, from the notebook's front matter (`ntkbook: runtime:`)
 
 
-# Wall times measured on the 2-core reference machine (`python -m ntklib run --scale ...`).
-SECTIONS = [
-    Section("02_ntk", "Section 2: The Neural Tangent Kernel", {"ci": "~1 min", "full": "~10 min"}),
-]
+def sections() -> list[Section]:
+    """The section notebooks, discovered in notebooks/ (NN_name.md), in order."""
+    import jupytext
+    out = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.md")):
+        nb = jupytext.read(path)
+        title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip() if nb.cells else path.stem
+        out.append(Section(path.stem, title, dict(nb.metadata.get("ntkbook", {}).get("runtime", {}))))
+    return out
 
 
 def section(stem: str) -> Section:
-    for s in SECTIONS:
+    found = sections()
+    for s in found:
         if s.stem == stem or s.stem.split("_", 1)[0] == stem:
             return s
-    raise SystemExit(f"unknown section {stem!r}; known: {', '.join(s.stem for s in SECTIONS)}")
+    raise SystemExit(f"unknown section {stem!r}; known: {', '.join(s.stem for s in found)}")
 
 
 def ensure_kernel() -> None:
@@ -130,7 +136,7 @@ def execute(stem: str, scale: str = "ci", seed: int | None = None) -> dict:
 
 def run(stems: list[str], scale: str, seed: int | None = None) -> int:
     """Execute the given sections (all if empty), print a summary, return the number of failures."""
-    chosen = [section(s) for s in stems] if stems else SECTIONS
+    chosen = [section(s) for s in stems] if stems else sections()
     failures = 0
     for s in chosen:
         print(f"[ntk-book] executing {s.stem} at scale {scale} ...", flush=True)
@@ -149,7 +155,7 @@ def run(stems: list[str], scale: str, seed: int | None = None) -> int:
 
 def build() -> Path:
     """Build the HTML book from the executed notebooks; Sphinx warnings are errors."""
-    missing = [s.stem for s in SECTIONS if not (report.output_dir() / f"{s.stem}.ipynb").exists()]
+    missing = [s.stem for s in sections() if not (report.output_dir() / f"{s.stem}.ipynb").exists()]
     if missing:
         raise SystemExit(f"not executed yet: {', '.join(missing)}; run `python -m ntklib run` first")
     report.site_dir().mkdir(parents=True, exist_ok=True)

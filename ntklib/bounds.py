@@ -78,3 +78,43 @@ def lemma3_width(eps: float, t: float, n: int, c: float = 1.0, slide_exponent: b
     if slide_exponent:
         return math.ceil(n**6 * t**2 / eps**2)
     return math.ceil(4.0 * c * c * t * t * n**4 / eps**2)
+
+
+# --- Generalization (lecture Section 3, "Understanding generalization"; Arora et al. 2019a) ----------
+
+def rkhs_norm_sq(H, y) -> float:
+    """y^T H^-1 y, the squared RKHS norm of the kernel interpolant f_ker (Cholesky solve; H must be PD)."""
+    L = _validate.cholesky(H)
+    y = _validate.vector(y, "y", L.shape[0])
+    z = np.linalg.solve(L, y)          # L z = y  =>  y^T H^-1 y = ||z||^2
+    return float(z @ z)
+
+
+def generalization_bound(H, y) -> float:
+    """The a-priori bound on the classification error of f_ker for labels +-1: sqrt(2 y^T H^-1 y / n)."""
+    n = len(y)
+    return math.sqrt(2.0 * rkhs_norm_sq(H, y) / n)
+
+
+def rademacher_bound(H, y, delta: float = 0.05) -> float:
+    """Bartlett & Mendelson (2002) form: 2 sqrt(y^T H^-1 y) sqrt(tr H) / n + sqrt(log(1/delta) / n),
+    bounding E|f_ker(x) - y| with probability 1 - delta."""
+    H = _validate.kernel(H)
+    delta = _validate.probability(delta, "delta", open_interval=True)
+    n = H.shape[0]
+    return 2.0 * math.sqrt(rkhs_norm_sq(H, y)) * math.sqrt(float(np.trace(H))) / n + math.sqrt(math.log(1 / delta) / n)
+
+
+def theorem6_bound(H, y, lam, p: float, c: float = 1.0):
+    """Theorem 6 (informal; Hu et al. 2020): the clean-distribution error of kernel ridge regression on
+    labels flipped with probability p < 1/2 is at most (c / (1 - 2p)) (sqrt(lam) sqrt(y^T H^-1 y / n) + 1/sqrt(lam)),
+    with y the true labels. The slide gives no constant; ``c`` defaults to 1, so only the shape in lam, p
+    and n is meaningful. ``lam`` may be an array (e.g. lam = n^alpha)."""
+    p = _validate.probability(p, "p")
+    if p >= 0.5:
+        raise ValueError(f"Theorem 6 needs a flip probability p < 1/2, got {p}")
+    lam = np.asarray(lam, dtype=np.float64)
+    if np.any(lam <= 0):
+        raise ValueError("lam must be positive")
+    n = len(y)
+    return c / (1.0 - 2.0 * p) * (np.sqrt(lam) * math.sqrt(rkhs_norm_sq(H, y) / n) + 1.0 / np.sqrt(lam))

@@ -15,7 +15,7 @@ SOURCES = sorted(book.NOTEBOOKS.glob("[0-9][0-9]_*.md"))
 def test_every_notebook_is_registered_and_in_the_toc():
     toc = (book.REPO / "_toc.yml").read_text()
     assert SOURCES, "no section notebooks found"
-    assert {p.stem for p in SOURCES} == {s.stem for s in book.SECTIONS}
+    assert [p.stem for p in SOURCES] == [s.stem for s in book.sections()]
     for p in SOURCES:
         assert f"book/generated/{p.stem}" in toc
 
@@ -30,6 +30,8 @@ def test_notebook_has_parameters_and_records_checks(path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert f'"{path.stem}"' in code and "Checks(" in code and "checks.finish()" in code
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    runtime = nb.metadata.get("ntkbook", {}).get("runtime", {})
+    assert set(runtime) == set(book.SCALES), "front matter must give `ntkbook: runtime:` for every scale"
 
 
 def test_failing_notebook_names_notebook_and_cell(tmp_path, monkeypatch):
