@@ -21,6 +21,9 @@ def main(argv=None) -> int:
         q.add_argument("--seed", type=int, default=None, help="override each notebook's default seed")
     sub.add_parser("build", help="build the HTML book from already executed notebooks")
     sub.add_parser("data", help="show the data directory and which datasets are present or missing")
+    q = sub.add_parser("determinism", help="re-run sections and check that every recorded check value is identical")
+    q.add_argument("sections", nargs="+", help="sections already executed at --scale, e.g. 02 03")
+    q.add_argument("--scale", choices=book.SCALES, default="ci")
     args = p.parse_args(argv)
 
     if args.cmd == "list":
@@ -30,6 +33,14 @@ def main(argv=None) -> int:
         return 0
     if args.cmd == "data":
         return show_data()
+    if args.cmd == "determinism":
+        bad = 0
+        for stem in args.sections:
+            diff = book.rerun_and_compare(stem, args.scale)
+            print(f"[ntk-book] {stem}: " + ("identical check values on re-run" if not diff else
+                                            "DIFFERENT on re-run:\n  " + "\n  ".join(diff)), flush=True)
+            bad += bool(diff)
+        return 1 if bad else 0
     if args.cmd == "build":
         book.build()
         return 0

@@ -105,7 +105,10 @@ def execute(stem: str, scale: str = "ci", seed: int | None = None) -> dict:
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python (ntk-book)", "language": "python"}
     params = {"scale": scale} | ({} if seed is None else {"seed": seed})
-    os.environ.update(NTKBOOK_OUTPUT=str(out_dir), NTKBOOK_BATCH="1", MPLBACKEND="Agg")
+    os.environ.update(NTKBOOK_OUTPUT=str(out_dir), NTKBOOK_BATCH="1")
+    # The kernel must keep matplotlib's inline backend (it renders headless): with MPLBACKEND=Agg,
+    # plt.show() would put no figure on the page.
+    os.environ.pop("MPLBACKEND", None)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_in, tmp_out = Path(tmp) / f"{stem}.ipynb", Path(tmp) / f"{stem}.out.ipynb"
         nbformat.write(nb, tmp_in)
@@ -166,3 +169,33 @@ def build() -> Path:
     subprocess.run(cmd, check=True)
     print(f"[ntk-book] the book is at {BUILD / 'index.html'}")
     return BUILD
+
+
+def differing_checks(a: dict, b: dict) -> list[str]:
+    """Checks whose recorded measured value or status differ between two results records of one notebook."""
+    va = {c["id"]: (c["measured"], c["status"]) for c in a["checks"]}
+    vb = {c["id"]: (c["measured"], c["status"]) for c in b["checks"]}
+    return [f"{k}: {va.get(k)} vs {vb.get(k)}" for k in sorted(va.keys() | vb.keys()) if va.get(k) != vb.get(k)]
+
+
+def rerun_and_compare(stem: str, scale: str, seed: int | None = None) -> list[str]:
+    """Execute a notebook again into a temporary output directory and compare its checks with the recorded
+    run in the book's output directory: same parameters must give identical recorded values."""
+    recorded = report.site_dir() / "results" / f"{section(stem).stem}.json"
+    if not recorded.exists():
+        raise SystemExit(f"no recorded run of {stem} to compare with; run `python -m ntklib run {stem}` first")
+    first = json.loads(recorded.read_text())
+    if first["scale"] != scale:
+        raise SystemExit(f"the recorded run of {stem} is at scale {first['scale']!r}, not {scale!r}")
+    saved = os.environ.get("NTKBOOK_OUTPUT")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["NTKBOOK_OUTPUT"] = tmp
+        try:
+            second = execute(section(stem).stem, scale, first["seed"] if seed is None else seed)
+        finally:
+            if saved is None:
+                os.environ.pop("NTKBOOK_OUTPUT")
+            else:
+                os.environ["NTKBOOK_OUTPUT"] = saved
+    return differing_checks(first, second)
+

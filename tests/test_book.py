@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 import yaml
 
@@ -34,12 +35,33 @@ def test_notebook_has_parameters_and_records_checks(path):
     assert set(runtime) == set(book.SCALES), "front matter must give `ntkbook: runtime:` for every scale"
 
 
+HEADER = ("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n"
+          "  name: python3\n  display_name: Python 3\n---\n")
+
+
+def test_executed_page_shows_its_figures(tmp_path, monkeypatch):
+    # papermill must keep a backend that renders into the page (a forced MPLBACKEND=Agg shows nothing)
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    (src / "97_plot.md").write_text(
+        HEADER + "# Plot\n\n```{code-cell} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
+        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib.checks import Checks\n"
+        "plt.plot([0, 1])\nplt.show()\nChecks(\"97_plot\", scale, seed).finish()\n```\n")
+    monkeypatch.setattr(book, "NOTEBOOKS", src)
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    book.execute("97_plot", "ci")
+    nb = nbformat.read(tmp_path / "out" / "97_plot.ipynb", as_version=4)
+    mimes = {m for c in nb.cells for o in c.get("outputs", []) for m in o.get("data", {})}
+    assert mimes & {"image/png", "image/svg+xml"}, f"no figure on the page; outputs: {mimes}"
+    assert "Run information" in nb.cells[1].source
+
+
 def test_failing_notebook_names_notebook_and_cell(tmp_path, monkeypatch):
     src = tmp_path / "notebooks"
     src.mkdir()
     (src / "98_broken.md").write_text(
-        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
-        "# Broken\n\n```{code-cell} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
+        HEADER + "# Broken\n\n```{code-cell} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
         "```{code-cell} ipython3\nraise ValueError('boom at ' + scale)\n```\n")
     monkeypatch.setattr(book, "NOTEBOOKS", src)
     monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "out"))

@@ -54,6 +54,26 @@ def test_trajectory_records_and_movement(problem):
     assert traj.max_move[0] == 0 and set(traj.snapshots) == {0, 40}
 
 
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("n,d", [(6, 9), (12, 3)])   # both products: G D (n <= 2d) and X (X^T D)
+def test_gd_train_equals_direct_gd_steps(rng, activation, n, d):
+    # gd_train runs GD in the span of the inputs; it must give exactly the iterates of gd_step on W.
+    X, Xt = sphere(rng, n, d), sphere(rng, 4, d)
+    y = np.sign(X[:, 0])
+    net = networks.init_two_layer(2, 40, d, activation)
+    traj = networks.gd_train(net, X, y, 0.05, 30, record_every=10, X_test=Xt, snapshot_steps=(20,))
+    cur = net
+    for i, k in enumerate(traj.steps):
+        if k:
+            cur = networks.gd_step(cur, X, y, 0.05, steps=10)
+        np.testing.assert_allclose(traj.u[i], cur(X), atol=1e-10)
+        np.testing.assert_allclose(traj.f_test[i], cur(Xt), atol=1e-10)
+        np.testing.assert_allclose(traj.max_move[i], np.linalg.norm(cur.W - net.W, axis=1).max(), atol=1e-7)
+        if k == 20:
+            np.testing.assert_allclose(traj.snapshots[20].W, cur.W, atol=1e-10)
+    np.testing.assert_allclose(traj.final.W, cur.W, atol=1e-10)
+
+
 def test_spectral_solution_matches_integration(rng):
     X = sphere(rng, 10, 4)
     H, y, u0 = kernels.ntk_two_layer(X), rng.standard_normal(10), rng.standard_normal(10)

@@ -4,10 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from ntklib import checks, kernels, networks, regression, unit_norm
+from ntklib import bounds, checks, datasets, dynamics, kernels, networks, regression, spectrum, unit_norm
 from ntklib._validate import NotPositiveDefiniteError
 
 X3 = unit_norm(np.random.default_rng(0).standard_normal((3, 2)))
+H3 = kernels.ntk_two_layer(X3)
+NET = networks.init_two_layer(0, 4, 2)
+NOT_PSD = np.array([[1.0, 2.0], [2.0, 1.0]])
 
 
 @pytest.mark.parametrize("call,exc,match", [
@@ -29,6 +32,44 @@ X3 = unit_norm(np.random.default_rng(0).standard_normal((3, 2)))
      ValueError, "not symmetric"),
     (lambda: regression.kernel_regression(np.ones((2, 4)), np.eye(3), np.ones(3)), ValueError, "4 columns"),
     (lambda: unit_norm(np.zeros((2, 2))), ValueError, "row 0 is all zeros"),
+    (lambda: unit_norm(np.array([[1.0, np.inf]])), ValueError, "NaN or inf"),
+    # dynamics (Lemma 1)
+    (lambda: dynamics.spectral_solution(NOT_PSD, np.ones(2), 1.0), ValueError, "not positive semidefinite: smallest eigenvalue -1"),
+    (lambda: dynamics.spectral_solution(H3, np.ones(3), -1.0), ValueError, "times t must be >= 0"),
+    (lambda: dynamics.spectral_solution(H3, np.ones(3), 1.0, u0=np.ones(2)), ValueError, "u0 has length 2, expected 3"),
+    (lambda: dynamics.gd_solution(H3, np.ones(3), 0.0, [1]), ValueError, "eta must be a positive"),
+    (lambda: dynamics.integrate(H3, np.ones(3), [1.0, 0.5]), ValueError, "non-negative and increasing"),
+    (lambda: dynamics.integrate(np.ones((2, 3)), np.ones(2), [1.0]), ValueError, "must be square"),
+    # networks
+    (lambda: networks.init_two_layer(0, 5, 2, antisymmetric=True), ValueError, "even width"),
+    (lambda: networks.init_two_layer(0, 4, 2, activation="gelu"), ValueError, "unknown activation 'gelu'"),
+    (lambda: networks.gd_train(NET, X3, np.ones(3), 0.1, 10, record_every=3), ValueError, "multiple of record_every"),
+    (lambda: networks.gd_train(NET, X3, np.ones(3), 0.1, 10, record_every=5, snapshot_steps=(7,)), ValueError,
+     "snapshot_steps"),
+    (lambda: NET(np.ones((2, 5))), ValueError, "X has 5 features but the net expects 2"),
+    (lambda: kernels.empirical_ntk_two_layer(NET.W, NET.a, np.ones((2, 3))), ValueError, "input dimension 2 but X has 3"),
+    (lambda: kernels.empirical_ntk_two_layer(NET.W, NET.a[:3], X3), ValueError, "a has length 3, expected 4"),
+    # regression and spectrum
+    (lambda: regression.kernel_regression(H3, H3, np.ones(3), ridge=-1.0), ValueError, "ridge must be >= 0"),
+    (lambda: regression.gradient_flow_predictor(H3, H3, np.ones(3), 1.0, f0_x=np.ones(2)), ValueError,
+     "f0_x has length 2, expected 3"),
+    (lambda: spectrum.predicted_loss_flow(NOT_PSD, np.ones(2), 1.0), ValueError, "not positive semidefinite"),
+    (lambda: spectrum.projections(H3, np.ones((3, 1))), ValueError, "y must be 1-D"),
+    (lambda: spectrum.predicted_loss_gd(H3, np.array([1.0, np.nan, 0.0]), 0.1, [1]), ValueError, "y contains NaN"),
+    # bounds
+    (lambda: bounds.theorem6_bound(H3, np.ones(3), 1.0, 0.6), ValueError, "p < 1/2"),
+    (lambda: bounds.theorem6_bound(H3, np.ones(3), -1.0, 0.1), ValueError, "lam must be positive"),
+    (lambda: bounds.lemma2_width(0.1, 0.0, 3), ValueError, "delta must be a probability in .0, 1."),
+    (lambda: bounds.generalization_bound(H3, np.ones(4)), ValueError, "y has length 4, expected 3"),
+    # datasets
+    (lambda: datasets.corrupt_labels(np.ones(4), 1.5, seed=0), ValueError, "p must be in .0, 1."),
+    (lambda: datasets.symmetric_flip(np.ones(4), -0.1, seed=0), ValueError, "p must be in .0, 1."),
+    (lambda: datasets.random_labels(0, seed=0), ValueError, "positive integer"),
+    (lambda: datasets.load_images("imagenet"), ValueError, "unknown image data set 'imagenet'"),
+    (lambda: datasets.two_class("mnist", 10, 5, seed=0, classes=(3, 3)), ValueError, "two different labels"),
+    # checks
+    (lambda: checks.Checks("x", "ci", 0).expect("A", "c", "s", 1.0, "==", 1.0), ValueError, "op must be one of"),
+    (lambda: checks.Checks("x", "ci", 0).expect("A", "c", "s", 1.0, "approx", 1.0), ValueError, "needs tol"),
 ])
 def test_bad_input_raises_a_clear_error(call, exc, match):
     with pytest.raises(exc, match=match):
