@@ -96,7 +96,9 @@ class Checks:
                       _compare(measured, op, target, tol))
         self.items.append(check)
         mark = {"pass": "✅", "FAIL": "❌", "does not reproduce": "⚠️"}[check.status]
-        report.show_markdown(f"{mark} **{id}** ({check.status}): {claim} — measured **{_fmt(measured)}**, "
+        # In a notebook the verdict carries a MyST target, so the scorecard (Section 6) can link to it.
+        target = f"({report.anchor(self.notebook, id)})=\n" if report.in_notebook() else ""
+        report.show_markdown(target + f"{mark} **{id}** ({check.status}): {claim} — measured **{_fmt(measured)}**, "
                              f"expected {check.expectation}" + (f"; lecture: {lecture}" if lecture else ""))
         return check
 
@@ -118,6 +120,7 @@ class Checks:
             "compute_seconds": round(time.perf_counter() - self._t0, 1),
             "versions": report.versions(),
             "checks": [{**asdict(c), "status": c.status, "expected": c.expectation} for c in self.items],
+            "figures": report.recorded_figures(self.notebook),  # for Section 6's figure map
         }
         path = report.site_dir() / "results" / f"{self.notebook}.json"
         report.atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))

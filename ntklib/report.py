@@ -47,12 +47,40 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def savefig(fig, notebook: str, name: str) -> Path:
-    """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg (and leave it displayed)."""
+_FIGURES: list[dict] = []  # the figures saved by this process (one notebook run); Checks.finish records them
+
+
+def savefig(fig, notebook: str, name: str, *, slide: str | None = None) -> Path:
+    """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg and make sure the page shows
+    it (a batch run displays the SVG; interactively the following plt.show() does).
+
+    ``slide``: the key (``ntklib.scorecard.SLIDE_FIGURES``) of the slide figure this one regenerates. The
+    figure is then announced under the cell with a link target, and Section 6's figure map links to it."""
     path = site_dir() / "figures" / notebook / f"{name}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
+    entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": slide,
+             "anchor": anchor(notebook, name, kind="figure")}
+    _FIGURES[:] = [f for f in _FIGURES if (f["notebook"], f["name"]) != (notebook, name)] + [entry]
+    if slide and in_notebook():
+        show_markdown(f"({entry['anchor']})=\n*Figure `{name}` regenerates the slide figure `{slide}` "
+                      "(see the figure map in Section 6).*")
+    if in_notebook() and "inline" not in plt_backend():
+        # Under a non-interactive backend (papermill runs with MPLBACKEND=Agg) plt.show() displays nothing,
+        # so the page would have no figure: show the saved SVG instead. Interactively, plt.show() does it.
+        from IPython.display import SVG, display
+        display(SVG(filename=str(path)))
     return path
+
+
+def plt_backend() -> str:
+    import matplotlib
+    return matplotlib.get_backend().lower()
+
+
+def recorded_figures(notebook: str) -> list[dict]:
+    """The figures `notebook` saved in this process, in order."""
+    return [f for f in _FIGURES if f["notebook"] == notebook]
 
 
 def versions() -> dict:
@@ -64,6 +92,12 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[pkg] = None
     return out
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (an interactive notebook or a papermill run)."""
+    ip = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    return getattr(ip, "kernel", None) is not None
 
 
 def show_markdown(text: str) -> None:
@@ -85,3 +119,26 @@ def progress(iterable, **kwargs):
     """tqdm progress when run interactively; silent in CI logs and batch (papermill) runs."""
     from tqdm.auto import tqdm
     return tqdm(iterable, disable=not interactive(), **kwargs)
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Record `value` under `name` for the page's prose: ``{glue:text}`name:.2f``` in a Markdown cell shows
+    the executed number (``{glue:md}`name``` a string), so numbers in sentences are never typed.
+
+    Uses myst-nb's glue inside a notebook kernel; elsewhere (scripts, tests) it does nothing. Returns None,
+    so that a glue call ending a cell does not also print the value. Names must be unique within a page."""
+    if in_notebook():
+        from IPython.display import Markdown
+        from myst_nb import glue as _glue
+        if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+            value = value.item()  # numpy scalar -> Python number: its repr, np.float64(...), is not a number
+        # A string is glued as Markdown (paste it with {glue:md}`name`): its plain repr would carry quotes.
+        _glue(name, Markdown(value) if isinstance(value, str) else value, display=display)
+
+
+def anchor(notebook: str, check_id: str, kind: str = "check") -> str:
+    """The Sphinx label of a check's verdict line, e.g. ``check-02_ntk-l2-slope-relu`` (``kind="figure"``:
+    of a slide figure's announcement): the scorecard links each check to the cell that shows it with
+    ``{ref}``, so a broken link fails the -n build."""
+    slug = "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in check_id.lower())
+    return f"{kind}-{notebook.lower()}-{slug}"

@@ -1,0 +1,229 @@
+"""The reproduction scorecard: every check recorded by every section notebook, as tables for Section 6.
+
+Each executed notebook writes its checks to ``<site>/results/NN_name.json`` (:mod:`ntklib.checks`). This
+module reads those files and renders them as MyST Markdown: one row per check (claim, slide, lecture
+value, measured value, expectation and tolerance, status, and a ``{ref}`` link to the cell that shows
+it), a per-section summary, and the figure map (each figure of the slides -> the cell that regenerates
+it). Nothing is dropped: a check that failed or does not reproduce is listed with its numbers, and a
+section whose results are missing, or were computed at another scale, is reported as such.
+"""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import report
+
+STATUSES = ("pass", "does not reproduce", "FAIL")
+MARK = {"pass": "✅ pass", "does not reproduce": "⚠️ does not reproduce", "FAIL": "❌ FAIL"}
+_REQUIRED = ("notebook", "scale", "seed", "checks")
+_CHECK_KEYS = ("id", "claim", "slide", "measured", "expected", "status")
+
+
+class ResultsError(ValueError):
+    """A results file is missing fields or is not valid JSON."""
+
+
+@dataclass
+class SectionResults:
+    """The recorded results of one executed section notebook."""
+
+    notebook: str
+    scale: str
+    seed: int
+    checks: list[dict]
+    wall_seconds: float | None = None
+    versions: dict = field(default_factory=dict)
+    figures: list[dict] = field(default_factory=list)
+    path: Path | None = None
+
+    def counts(self) -> dict:
+        return count(self.checks)
+
+
+def results_dir() -> Path:
+    return report.site_dir() / "results"
+
+
+def load_file(path: Path) -> SectionResults:
+    """Read and validate one results file."""
+    path = Path(path)
+    try:
+        rec = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not valid JSON ({e})") from None
+    missing = [k for k in _REQUIRED if k not in rec]
+    if missing:
+        raise ResultsError(f"{path}: missing {', '.join(missing)}")
+    for i, c in enumerate(rec["checks"]):
+        absent = [k for k in _CHECK_KEYS if k not in c]
+        if absent:
+            raise ResultsError(f"{path}: check {i} ({c.get('id', '?')}) lacks {', '.join(absent)}")
+        if c["status"] not in STATUSES:
+            raise ResultsError(f"{path}: check {c['id']} has unknown status {c['status']!r}")
+    return SectionResults(rec["notebook"], rec["scale"], rec["seed"], rec["checks"], rec.get("wall_seconds"),
+                          rec.get("versions", {}), rec.get("figures", []), path)
+
+
+def load(directory: Path | None = None, exclude: tuple[str, ...] = ()) -> list[SectionResults]:
+    """Every results file in `directory` (default: this run's site/results), in notebook order."""
+    directory = results_dir() if directory is None else Path(directory)
+    out = [load_file(p) for p in sorted(directory.glob("[0-9][0-9]_*.json"))]
+    return [r for r in out if r.notebook not in exclude]
+
+
+def count(checks: list[dict]) -> dict:
+    """Number of checks per status, every status present (0 if none)."""
+    out = dict.fromkeys(STATUSES, 0)
+    for c in checks:
+        out[c["status"]] += 1
+    return out
+
+
+def all_checks(sections: list[SectionResults]) -> list[dict]:
+    """All checks of all sections, each with its notebook added."""
+    return [{**c, "notebook": s.notebook, "scale": s.scale} for s in sections for c in s.checks]
+
+
+def md_escape(text) -> str:
+    """Escape text for a MyST table cell: no accidental emphasis, math, roles, links or column breaks."""
+    out = []
+    for ch in str(text):
+        if ch in "\\`*_$[]<>{}|#":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fmt(v) -> str:
+    if isinstance(v, bool) or v is None:
+        return "–" if v is None else str(v)
+    if isinstance(v, (int, float)):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def role_text(text) -> str:
+    """Text for the title of a role such as {ref}: taken literally, so only ` < > must go."""
+    return "".join(ch for ch in str(text) if ch not in "`<>")
+
+
+def link(notebook: str, check_id: str) -> str:
+    """A {ref} link to the verdict of check `check_id` in `notebook` (resolved, and so verified, by Sphinx)."""
+    return f"{{ref}}`{role_text(check_id)} <{report.anchor(notebook, check_id)}>`"
+
+
+def table_markdown(checks: list[dict], links: bool = True) -> str:
+    """The scorecard: one row per check, in the given order. "expected" is the comparison that decides the
+    status, with its tolerance (± tol for an approximate equality, the interval for a range; a bound
+    otherwise)."""
+    rows = ["| check | claim | slide | lecture | measured | expected (tolerance) | status |",
+            "|---|---|---|---|---|---|---|"]
+    for c in checks:
+        ident = link(c["notebook"], c["id"]) if links else md_escape(c["id"])
+        cells = [ident, md_escape(c["claim"]), md_escape(c["slide"]), md_escape(c.get("lecture") or "–"),
+                 md_escape(fmt(c["measured"])), md_escape(c["expected"]), MARK[c["status"]]]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def by_section_markdown(sections: list[SectionResults], titles: dict | None = None) -> str:
+    """The scorecard grouped by section: a heading line and a table per section, nothing left out."""
+    out = []
+    for s in sections:
+        title = (titles or {}).get(s.notebook, s.notebook)
+        n = s.counts()
+        out.append(f"**{md_escape(title)}** ({s.scale} scale): {len(s.checks)} checks, {n['pass']} pass, "
+                   f"{n['does not reproduce']} do not reproduce, {n['FAIL']} failed.\n")
+        out.append(table_markdown([{**c, "notebook": s.notebook} for c in s.checks]) + "\n")
+    return "\n".join(out)
+
+
+def sections_markdown(sections: list[SectionResults], expected: list[str], scale: str) -> str:
+    """One row per section notebook: scale, seed, wall time and counts; missing results are listed too."""
+    rows = ["| section | scale | seed | wall time | checks | pass | does not reproduce | FAIL |",
+            "|---|---|---|---|---|---|---|---|"]
+    by_nb = {s.notebook: s for s in sections}
+    for nb in sorted(set(expected) | set(by_nb)):
+        s = by_nb.get(nb)
+        if s is None:
+            rows.append(f"| {md_escape(nb)} | **no results: not executed, or it failed** | – | – | – | – | – | – |")
+            continue
+        n = s.counts()
+        scale_cell = s.scale if s.scale == scale else f"**{s.scale}** (this page: {scale})"
+        wall = "–" if s.wall_seconds is None else f"{s.wall_seconds:.0f} s"
+        rows.append(f"| {md_escape(nb)} | {scale_cell} | {s.seed} | {wall} | {len(s.checks)} | {n['pass']} | "
+                    f"{n['does not reproduce']} | {n['FAIL']} |")
+    return "\n".join(rows)
+
+
+def not_reproduced_markdown(checks: list[dict]) -> str:
+    """The checks that did not pass, each as a sentence with its numbers (for the summary's prose)."""
+    bad = [c for c in checks if c["status"] != "pass"]
+    if not bad:
+        return "Every recorded check passed at this scale."
+    lines = []
+    for c in bad:
+        lines.append(f"- {link(c['notebook'], c['id'])} ({MARK[c['status']]}, {md_escape(c['slide'])}): "
+                     f"{md_escape(c['claim'])}; measured {md_escape(fmt(c['measured']))}, expected "
+                     f"{md_escape(c['expected'])}" + (f"; lecture: {md_escape(c['lecture'])}" if c.get("lecture") else ""))
+    return "\n".join(lines)
+
+
+# The figures and tables of the slides, in slide order: (key, section, slide title, what it shows).
+# A notebook that regenerates one passes the key to report.savefig(..., slide=key); the figure map
+# joins the two, and lists a slide figure that no notebook regenerates as such.
+SLIDE_FIGURES = [
+    ("ilsvrc-winners", 1, "Rise of Deep Learning: Algorithm and Data", "ImageNet winning entries by year"),
+    ("random-labels-loss", 1, "What do DNNs Learn?", "average training loss with true/random labels and pixels (Zhang et al.)"),
+    ("width-test-error", 1, "What do DNNs Learn?", "test error of ever wider two-layer nets (Neyshabur et al.)"),
+    ("true-vs-random-labels", 3, "True vs Random Labels", "training speed and test error, true vs random labels"),
+    ("convergence-rate", 3, "Understanding Optimization: MNIST / CIFAR-10 (2 classes)", "training loss vs time, true vs random labels"),
+    ("label-projections", 3, "Understanding Optimization: MNIST / CIFAR-10 (2 classes)", "projections of the labels on the eigenvectors of H*"),
+    ("generalization-bound", 3, "Understanding Generalization", "the bound sqrt(2 y^T (H*)^-1 y / n) vs test error, MNIST and CIFAR-10"),
+    ("noisy-labels-curve", 4, "Training with Noisy Labels", "test accuracy during training with 40% label noise"),
+    ("noisy-labels-table", 4, "Experiments (Hu et al.)", "test accuracy of normal training, AUX and RDI at noise levels 0-0.6"),
+    ("noisy-labels-aux-curve", 4, "Experiments (Hu et al.)", "test accuracy curve for 40% label noise, with AUX"),
+    ("uci-table", 4, "NTK on Small to Medium Scale Datasets", "Table 1: classifiers on 90 UCI data sets"),
+    ("gntk", 4, "Graph NTK and CNTK", "graph NTK on graph classification"),
+    ("kernel-vs-deep", 5, "Deep Learning Versus Kernel Learning", "mode connectivity, tangent space change, sharp minima"),
+    ("ntk-velocity", 5, "Chaotic Transient", "how fast the NTK changes during training"),
+    ("ntk-phases", 5, "Training Dynamic of the NTK", "NTK change in the chaotic and ordered phases (Seleznova & Kutyniok)"),
+    ("ntk-structure", 5, "Changes of the NTK Structure", "class-wise structure of the data-dependent NTK"),
+]
+
+
+def figure_map_markdown(sections: list[SectionResults], site_prefix: str = "") -> str:
+    """Each slide figure -> the notebook figure(s) regenerating it (linked), then the book's other figures."""
+    recorded = [f for s in sections for f in s.figures]
+    by_key: dict[str, list[dict]] = {}
+    for f in recorded:
+        if f.get("slide"):
+            by_key.setdefault(f["slide"], []).append(f)
+
+    def cell(figs):
+        return "<br>".join(f"{{ref}}`{role_text(f['notebook'])}: {role_text(f['name'])} <{f['anchor']}>`" for f in figs)
+
+    rows = ["| section | slide | figure on the slide | regenerated by |", "|---|---|---|---|"]
+    known = set()
+    for key, sec, title, what in SLIDE_FIGURES:
+        known.add(key)
+        figs = by_key.get(key, [])
+        rows.append(f"| {sec} | {md_escape(title)} | {md_escape(what)} | "
+                    f"{cell(figs) if figs else 'not regenerated in this build'} |")
+    for key, figs in sorted(by_key.items()):
+        if key not in known:
+            rows.append(f"| {figs[0]['notebook'].split('_', 1)[0]} | {md_escape(key)} | (declared by the notebook) | {cell(figs)} |")
+    extra = [f for f in recorded if not f.get("slide")]
+    if extra:
+        rows.append("")
+        # Raw HTML links to the SVG files copied into the site (they are files, not pages Sphinx knows).
+        rows.append("Figures of the book that have no counterpart on the slides: " + ", ".join(
+            f'<a href="{site_prefix}{f["file"]}">{html.escape(f["notebook"])}/{html.escape(f["name"])}</a>'
+            for f in extra) + ".")
+    return "\n".join(rows)

@@ -1,0 +1,55 @@
+"""ntklib.mlp: the SGD-trained classifiers of Section 1 (Zhang et al. 2017, Neyshabur et al. 2018)."""
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntklib import mlp
+
+
+def test_init_shapes_and_he_scaling():
+    p = mlp.init_mlp(0, 50, [4000], 3)
+    assert [W.shape for W, _ in p] == [(50, 4000), (4000, 3)] and mlp.n_params(p) == 50 * 4000 + 4000 + 4000 * 3 + 3
+    assert np.var(np.asarray(p[0][0])) == pytest.approx(2 / 50, rel=0.05)    # He: 2 / fan_in
+    assert np.var(np.asarray(p[1][0])) == pytest.approx(1 / 4000, rel=0.05)  # output layer: 1 / fan_in
+    assert not np.asarray(p[0][1]).any()
+
+
+def test_cross_entropy_matches_numpy():
+    rng = np.random.default_rng(0)
+    p = mlp.init_mlp(1, 5, [7], 4, dtype=jnp.float64)
+    X, y = rng.standard_normal((9, 5)), rng.integers(0, 4, 9)
+    h = np.maximum(X @ np.asarray(p[0][0]), 0) @ np.asarray(p[1][0])
+    ref = np.mean(np.log(np.exp(h).sum(1)) - h[np.arange(9), y])
+    assert float(mlp.cross_entropy(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(ref, rel=1e-10)
+
+
+def test_sgd_memorises_random_labels_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    X, y = mlp.standardize_images(rng.random((64, 6, 6))), rng.integers(0, 3, 64)
+    runs = [mlp.train_sgd(mlp.init_mlp(3, 36, [256], 3), X, y, lr=0.05, epochs=400, seed=5, batch=16,
+                          stop_loss=0.01) for _ in range(2)]
+    assert runs[0].stopped_early and runs[0].final_loss <= 0.01
+    assert mlp.error_rate(runs[0].params, X, y) == 0.0
+    np.testing.assert_array_equal(runs[0].epoch_loss, runs[1].epoch_loss)
+    r = runs[0]
+    assert r.steps_per_epoch == 4 and r.steps[-1] == 4 * len(r.epoch_loss) and len(r.epoch_loss) % 5 == 0
+    assert r.steps_to(r.epoch_loss.min()) <= r.steps[-1] and r.steps_to(-1.0) == float("inf")
+
+
+def test_standardize_images():
+    Z = mlp.standardize_images(np.arange(2 * 3 * 3).reshape(2, 3, 3))
+    assert Z.shape == (2, 9) and Z.dtype == np.float32
+    np.testing.assert_allclose(Z.mean(1), 0, atol=1e-6)
+    np.testing.assert_allclose(Z.std(1), 1, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(y=np.full(8, 0.5)), "integer class labels"),
+    (dict(y=np.full(8, 5)), "outputs"),
+    (dict(batch=9), "larger than"),
+    (dict(lr=0.0), "lr"),
+])
+def test_bad_inputs(bad, match):
+    args = dict(X=np.ones((8, 3)), y=np.zeros(8, int), lr=0.1, epochs=1, seed=0, batch=4) | bad
+    with pytest.raises(ValueError, match=match):
+        mlp.train_sgd(mlp.init_mlp(0, 3, [4], 2), **args)
