@@ -117,8 +117,11 @@ def interactive() -> bool:
 
 def progress(iterable, **kwargs):
     """tqdm progress when run interactively; silent in CI logs and batch (papermill) runs."""
+    if not interactive():   # tqdm.auto would warn into the page that ipywidgets is missing
+        from tqdm import tqdm
+        return tqdm(iterable, disable=True, **kwargs)
     from tqdm.auto import tqdm
-    return tqdm(iterable, disable=not interactive(), **kwargs)
+    return tqdm(iterable, **kwargs)
 
 
 def glue(name: str, value, display: bool = False) -> None:

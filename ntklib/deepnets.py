@@ -1,0 +1,485 @@
+"""Deep fully connected ReLU networks in standard parameterisation: initialisation, their NTK, training
+(full-batch GD, minibatch SGD, Adam) and training of their linearisation around any checkpoint.
+
+The network (Seleznova & Kutyniok 2022; the lecture's Theorem 7) with L weight layers and
+widths n_0, ..., n_L is
+
+    z_1 = x W_1 + b_1,   z_l = relu(z_{l-1}) W_l + b_l  (l = 2..L),   f(x) = z_L,
+    W_l ~ N(0, sigma_w^2 / n_{l-1}) entrywise,   b_l ~ N(0, sigma_b^2)  (or no biases at all),
+
+"standard parameterisation": the 1/sqrt(fan-in) sits in the initial variance, not in the forward pass, so
+gradients and the NTK scale with the widths (unlike neural-tangents' default NTK parameterisation).
+sigma_w^2 < 2, = 2 and > 2 are the ordered phase, the edge of chaos and the chaotic phase for ReLU
+(Poole et al. 2016; Hayou et al. 2019). Parameters are a tuple of dicts {"W": (n_in, n_out), "b": (n_out,)},
+a JAX pytree; "b" is absent for bias-free nets.
+
+The linearisation around an anchor w~ (Lee et al. 2019, "Wide neural networks of any depth evolve as linear
+models under gradient descent"; Fort et al. 2020),
+
+    f_lin(w, x) = f(w~, x) + J_f(w~, x) (w - w~),
+
+is what "training along the tangent space at w(t~)" trains (lecture Section 5, "The time evolution of
+data-dependent NTK"); under gradient flow on the squared loss its outputs follow du/dt = -H_{t~}(u - y).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate
+
+Params = tuple  # tuple of {"W": array, "b": array} dicts, one per layer
+
+
+# --------------------------------------------------------------------------------------------------
+# the network
+
+
+def _check_sizes(sizes) -> tuple[int, ...]:
+    sizes = tuple(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list the input width and at least one layer width, got {sizes}")
+    return tuple(_validate.positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes))
+
+
+def _check_variances(sigma_w2, sigma_b2):
+    sigma_w2 = _validate.positive(sigma_w2, "sigma_w2")
+    if not (np.isfinite(sigma_b2) and sigma_b2 >= 0):
+        raise ValueError(f"sigma_b2 must be a finite number >= 0, got {sigma_b2!r}")
+    return sigma_w2, float(sigma_b2)
+
+
+def _draw(seed, sizes, sigma_w2, sigma_b2, bias):
+    """NumPy draws of one net, layer by layer (W_l then b_l), from default_rng(seed)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layer = {"W": rng.standard_normal((n_in, n_out)) * np.sqrt(sigma_w2 / n_in)}
+        if bias:
+            layer["b"] = rng.standard_normal(n_out) * np.sqrt(sigma_b2)
+        layers.append(layer)
+    return layers
+
+
+def _group(layers, scan_hidden):
+    """Stack the longest run of identical hidden layers (n -> n) into one entry with a leading axis."""
+    if not scan_hidden:
+        return layers
+    shape = lambda l: tuple((k, v.shape) for k, v in sorted(l.items()))
+    hidden = list(range(len(layers) - 1))
+    best = (0, 0)
+    i = 0
+    while i < len(hidden):
+        j = i
+        while j + 1 < len(hidden) and shape(layers[j + 1]) == shape(layers[i]) and layers[i]["W"].shape[0] == layers[i]["W"].shape[1]:
+            j += 1
+        if j - i + 1 > best[1] - best[0]:
+            best = (i, j + 1)
+        i = j + 1
+    a, b = best
+    if b - a < 2:
+        return layers
+    stacked = {k: np.stack([l[k] for l in layers[a:b]]) for k in layers[a]}
+    return layers[:a] + [stacked] + layers[b:]
+
+
+def init_mlp(seed, sizes: Sequence[int], sigma_w2: float = 2.0, sigma_b2: float = 0.0, bias: bool = True,
+             dtype=None, scan_hidden: bool = False) -> Params:
+    """Draw a ReLU net of widths ``sizes = (n_0, ..., n_L)``: W_l ~ N(0, sigma_w2 / n_{l-1}), b_l ~ N(0, sigma_b2).
+
+    Draws come from ``np.random.default_rng(seed)`` (an int or a tuple of ints). ``bias=False`` gives the
+    weights-only net of Theorem 7 on the slides. ``dtype`` defaults to JAX's default float.
+    ``scan_hidden=True`` stores the longest run of equal square hidden layers as ONE entry whose arrays
+    have a leading layer axis; :func:`mlp_apply` then runs them with ``jax.lax.scan``, so compiling a deep
+    net takes seconds instead of minutes. The numbers drawn are the same either way (see :func:`layers`).
+    """
+    sizes = _check_sizes(sizes)
+    sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
+    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    grouped = _group(_draw(seed, sizes, sigma_w2, sigma_b2, bias), scan_hidden)
+    return tuple({k: jnp.asarray(v, dtype) for k, v in l.items()} for l in grouped)
+
+
+def init_mlp_batch(seed: int, count: int, sizes: Sequence[int], sigma_w2: float = 2.0, sigma_b2: float = 0.0,
+                   bias: bool = True, dtype=None, scan_hidden: bool = False) -> Params:
+    """``count`` independent initialisations stacked along a leading axis (for jax.vmap over networks).
+
+    Initialisation i is ``init_mlp((seed, i), ...)``, so any chunk of a batch can be drawn on its own
+    with :func:`init_mlp_at`.
+    """
+    count = _validate.positive_int(count, "count")
+    return init_mlp_at(seed, range(count), sizes, sigma_w2, sigma_b2, bias, dtype, scan_hidden)
+
+
+def init_mlp_at(seed: int, indices, sizes: Sequence[int], sigma_w2: float = 2.0, sigma_b2: float = 0.0,
+                bias: bool = True, dtype=None, scan_hidden: bool = False) -> Params:
+    """The initialisations number ``indices`` of :func:`init_mlp_batch` (same seed), stacked."""
+    sizes = _check_sizes(sizes)
+    sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
+    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    nets = [_group(_draw((int(seed), int(i)), sizes, sigma_w2, sigma_b2, bias), scan_hidden) for i in indices]
+    if not nets:
+        raise ValueError("indices is empty")
+    return tuple({k: jnp.asarray(np.stack([net[l][k] for net in nets]), dtype) for k in nets[0][l]}
+                 for l in range(len(nets[0])))
+
+
+def layers(params: Params) -> Params:
+    """The layers one by one: entries stacked by ``scan_hidden=True`` are split back into 2-D layers."""
+    out = []
+    for layer in params:
+        if layer["W"].ndim == 3:
+            out.extend({k: v[i] for k, v in layer.items()} for i in range(layer["W"].shape[0]))
+        else:
+            out.append(layer)
+    return tuple(out)
+
+
+def mlp_apply(params: Params, X):
+    """f(x) for each row of X (or for a single 1-D input): ReLU hidden layers, linear read-out. Returns (n, n_L)."""
+    h = X
+    for layer in params[:-1]:
+        if layer["W"].ndim == 3:                        # a stack of identical hidden layers
+            h = jax.lax.scan(lambda h, l: (jax.nn.relu(_affine(l, h)), None), h, layer)[0]
+        else:
+            h = jax.nn.relu(_affine(layer, h))
+    return _affine(params[-1], h)
+
+
+def _affine(layer, h):
+    z = h @ layer["W"]
+    return z + layer["b"] if "b" in layer else z
+
+
+def num_params(params: Params) -> int:
+    return int(sum(np.prod(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
+
+
+def _check_net_input(params, X, name="X"):
+    X = _validate.matrix(X, name)
+    n_in = params[0]["W"].shape[-2]
+    if X.shape[1] != n_in:
+        raise ValueError(f"{name} has {X.shape[1]} features but the network's input width is {n_in}")
+    return X
+
+
+def mlp_ntk(params: Params, X1, X2=None) -> np.ndarray:
+    """Empirical NTK of the ReLU net, traced over the outputs: Theta(x, x') = sum_k <grad f_k(x), grad f_k(x')>.
+
+    Layer-wise formula (Jacot et al. 2018; the "structured derivatives" of Novak et al. 2022): with
+    h_{l-1} the input of layer l and delta_{l,k} = d f_k / d z_l,
+
+        Theta(x, x') = sum_l [<h_{l-1}(x), h_{l-1}(x')> + 1_bias] * sum_k <delta_{l,k}(x), delta_{l,k}(x')>,
+
+    since d f_k / d W_l = h_{l-1} delta_{l,k}^T. O(n^2 L n_l k) time instead of materialising the
+    (n k) x (#params) Jacobian; equal to ntklib.evolution.empirical_ntk (tested).
+    """
+    X1 = _check_net_input(params, X1, "X1")
+    X2 = X1 if X2 is None else _check_net_input(params, X2, "X2")
+    dt = params[0]["W"].dtype
+    out = _mlp_ntk(layers(params), jnp.asarray(X1, dt), jnp.asarray(X2, dt), X2 is X1)
+    return np.asarray(out, dtype=np.float64)
+
+
+@partial(jax.jit, static_argnames="same")
+def _mlp_ntk(params, X1, X2, same):
+    h1, d1 = _layer_features(params, X1)
+    h2, d2 = (h1, d1) if same else _layer_features(params, X2)
+    K = 0.0
+    for l, layer in enumerate(params):
+        gram = h1[l] @ h2[l].T + (1.0 if "b" in layer else 0.0)
+        K = K + gram * jnp.einsum("ikm,jkm->ij", d1[l], d2[l])
+    return K
+
+
+def _layer_features(params, X):
+    """Inputs h_{l-1} of each layer (n, n_{l-1}) and backward vectors delta_l = df/dz_l (n, k, n_l)."""
+    hs, masks, h = [X], [], X
+    for layer in params[:-1]:
+        z = _affine(layer, h)
+        masks.append((z > 0).astype(z.dtype))   # relu'(z); JAX's relu has derivative 0 at 0, as here
+        h = z * masks[-1]
+        hs.append(h)
+    k = params[-1]["W"].shape[1]
+    d = jnp.broadcast_to(jnp.eye(k, dtype=X.dtype), (X.shape[0], k, k))
+    deltas = [d]
+    for l in range(len(params) - 2, -1, -1):
+        d = (d @ params[l + 1]["W"].T) * masks[l][:, None, :]
+        deltas.append(d)
+    return hs, deltas[::-1]
+
+
+# --------------------------------------------------------------------------------------------------
+# losses and optimisers
+
+
+def mse(outputs, targets):
+    """Squared loss (1/n) sum_i 1/2 ||f(x_i) - y_i||^2 (as in Seleznova & Kutyniok's experiments)."""
+    r = outputs - targets
+    return 0.5 * jnp.mean(jnp.sum(r * r, axis=-1))
+
+
+def cross_entropy(logits, targets):
+    """Softmax cross-entropy with one-hot (or probability) targets, averaged over samples."""
+    return -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
+
+
+LOSSES = {"mse": mse, "cross_entropy": cross_entropy}
+
+
+@dataclass(frozen=True)
+class SGD:
+    """w <- w - lr * (g + momentum buffer); with full batches this is gradient descent."""
+
+    lr: float
+    momentum: float = 0.0
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam (Kingma & Ba 2015, Algorithm 1), bias-corrected; Seleznova & Kutyniok train with it."""
+
+    lr: float
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+
+
+def _check_optimizer(opt):
+    if isinstance(opt, SGD):
+        _validate.positive(opt.lr, "SGD lr")
+        if not 0 <= opt.momentum < 1:
+            raise ValueError(f"SGD momentum must be in [0, 1), got {opt.momentum!r}")
+    elif isinstance(opt, Adam):
+        _validate.positive(opt.lr, "Adam lr")
+        _validate.probability(opt.b1, "Adam b1")
+        _validate.probability(opt.b2, "Adam b2")
+        _validate.positive(opt.eps, "Adam eps")
+    else:
+        raise TypeError(f"optimizer must be deepnets.SGD or deepnets.Adam, got {type(opt).__name__}")
+    return opt
+
+
+def _opt_init(opt, params):
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    if isinstance(opt, SGD):
+        return (zeros,)
+    return (zeros, jax.tree_util.tree_map(jnp.zeros_like, params), jnp.zeros((), jnp.int32))
+
+
+def _hyper(opt, dtype):
+    """Hyper-parameters as traced arrays, so a new learning rate does not recompile the training loop."""
+    if isinstance(opt, SGD):
+        vals = (opt.lr, opt.momentum)
+    else:
+        vals = (opt.lr, opt.b1, opt.b2, opt.eps)
+    return tuple(jnp.asarray(v, dtype) for v in vals)
+
+
+def _opt_update(kind, hyper, grads, state, params):
+    tm = jax.tree_util.tree_map
+    if kind == "sgd":
+        lr, mom = hyper
+        buf = tm(lambda b, g: mom * b + g, state[0], grads)
+        return tm(lambda p, b: p - lr * b, params, buf), (buf,)
+    lr, b1, b2, eps = hyper
+    m, v, t = state
+    t = t + 1
+    m = tm(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
+    v = tm(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
+    c1, c2 = 1 - b1 ** t.astype(lr.dtype), 1 - b2 ** t.astype(lr.dtype)
+    new = tm(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + eps), params, m, v)
+    return new, (m, v, t)
+
+
+# --------------------------------------------------------------------------------------------------
+# training
+
+
+@dataclass
+class Trajectory:
+    """What :func:`train` records. ``records[i]`` is taken after ``steps[i]`` optimiser steps."""
+
+    steps: np.ndarray              # step index of each record (0 first)
+    records: list                  # callback(step, params) at each record (the parameters by default)
+    batch_loss: np.ndarray         # loss on the batch used at each step, (steps,)
+    final: Any = None              # parameters after the last step
+
+
+def minibatch_indices(n: int, batch_size: int | None, steps: int, seed: int) -> np.ndarray | None:
+    """Row indices of each step's batch, (steps, batch_size): epochs of seeded random permutations
+    (``np.random.default_rng(seed)``), the last partial batch of each epoch dropped. None for full batches."""
+    n = _validate.positive_int(n, "n")
+    if batch_size is None or batch_size >= n:
+        return None
+    batch_size = _validate.positive_int(batch_size, "batch_size")
+    rng = np.random.default_rng(seed)
+    per_epoch = n // batch_size
+    epochs = -(-steps // per_epoch)
+    rows = [rng.permutation(n)[: per_epoch * batch_size].reshape(per_epoch, batch_size) for _ in range(max(epochs, 1))]
+    return np.concatenate(rows)[:steps].astype(np.int32)
+
+
+def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str = "mse",
+          batch_size: int | None = None, seed: int = 0, record_every: int | None = None,
+          callback: Callable | None = None, apply_args: tuple = ()) -> Trajectory:
+    """Train ``apply_fn(params, X, *apply_args)`` on (X, Y) and record along the way.
+
+    - ``optimizer``: :class:`SGD` (full batch: gradient descent) or :class:`Adam`.
+    - ``loss``: "mse" or "cross_entropy" (Y one-hot); ``batch_size=None`` trains on the full batch, else on
+      seeded minibatches (:func:`minibatch_indices`).
+    - Every ``record_every`` steps (and at step 0) ``callback(step, params)`` is stored in ``records``
+      (default: the parameters themselves). ``steps`` must be a multiple of ``record_every``.
+    - ``apply_args`` are extra, untrained arguments of ``apply_fn`` (e.g. the anchor of :func:`linearize`);
+      passing them as data keeps one compiled training loop per apply_fn.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+    _check_optimizer(optimizer)
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    record_every = steps if record_every is None else _validate.positive_int(record_every, "record_every")
+    if steps and steps % record_every:
+        raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
+    X = _validate.matrix(X, "X")
+    Y = _validate.matrix(Y, "Y") if np.ndim(Y) == 2 else _validate.vector(Y, "Y", X.shape[0])[:, None]
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
+    dt = jax.tree_util.tree_leaves(params)[0].dtype
+    Xj, Yj = jnp.asarray(X, dt), jnp.asarray(Y, dt)
+    idx = minibatch_indices(X.shape[0], batch_size, steps, seed)
+    kind = "sgd" if isinstance(optimizer, SGD) else "adam"
+    hyper, state = _hyper(optimizer, dt), _opt_init(optimizer, params)
+    callback = callback or (lambda step, p: p)
+    rec_steps, records, losses = [0], [callback(0, params)], []
+    for start in range(0, steps, record_every) if steps else ():
+        chunk = None if idx is None else jnp.asarray(idx[start:start + record_every])
+        params, state, chunk_loss = _run_chunk(apply_fn, loss, kind, record_every, params, state, hyper,
+                                               Xj, Yj, chunk, tuple(apply_args))
+        losses.append(np.asarray(chunk_loss))
+        rec_steps.append(start + record_every)
+        records.append(callback(start + record_every, params))
+    return Trajectory(np.array(rec_steps), records, np.concatenate(losses) if losses else np.zeros(0), params)
+
+
+@partial(jax.jit, static_argnames=("apply_fn", "loss", "kind", "n_steps"))
+def _run_chunk(apply_fn, loss, kind, n_steps, params, state, hyper, X, Y, idx, apply_args):
+    loss_fn = LOSSES[loss]
+
+    def objective(p, xb, yb):
+        return loss_fn(apply_fn(p, xb, *apply_args), yb)
+
+    def step(carry, rows):
+        p, s = carry
+        xb, yb = (X, Y) if rows is None else (X[rows], Y[rows])
+        value, g = jax.value_and_grad(objective)(p, xb, yb)
+        p, s = _opt_update(kind, hyper, g, s, p)
+        return (p, s), value
+
+    (params, state), values = jax.lax.scan(step, (params, state), idx, length=n_steps)
+    return params, state, values
+
+
+def evaluate(apply_fn: Callable, params, X, Y, loss: str = "mse", apply_args: tuple = (),
+             batch_size: int = 2048) -> tuple[float, float]:
+    """(loss, accuracy) of ``apply_fn(params, X, *apply_args)`` on (X, Y one-hot or +-1), in batches.
+
+    Accuracy is argmax agreement for k > 1 outputs and sign agreement for a scalar output.
+    """
+    X = _validate.matrix(X, "X")
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    dt = jax.tree_util.tree_leaves(params)[0].dtype
+    outs = np.concatenate([np.asarray(_predict(apply_fn, params, jnp.asarray(X[i:i + batch_size], dt), tuple(apply_args)))
+                           for i in range(0, X.shape[0], batch_size)]).astype(np.float64)
+    value = float(LOSSES[loss](jnp.asarray(outs), jnp.asarray(Y)))
+    if Y.shape[1] == 1:
+        acc = float(np.mean(np.sign(outs[:, 0]) == np.sign(Y[:, 0])))
+    else:
+        acc = float(np.mean(outs.argmax(1) == Y.argmax(1)))
+    return value, acc
+
+
+@partial(jax.jit, static_argnames="apply_fn")
+def _predict(apply_fn, params, X, apply_args):
+    return apply_fn(params, X, *apply_args)
+
+
+# --------------------------------------------------------------------------------------------------
+# linearisation
+
+
+@functools.lru_cache(maxsize=None)
+def linearize(apply_fn: Callable) -> Callable:
+    """The first-order Taylor model of ``apply_fn`` around an anchor (Lee et al. 2019):
+
+        f_lin(w, X, anchor) = f(anchor, X) + J_f(anchor, X) (w - anchor),
+
+    computed with one forward-mode product (jax.jvp), never forming J. Training f_lin from w = anchor is
+    "training along the tangent space at w(t~)" (Fort et al. 2020): the kernel stays H_{t~} exactly.
+    Pass the anchor through ``train(..., apply_args=(anchor,))``. The same function object is returned for
+    the same ``apply_fn``, so jit caches one compilation.
+    """
+    def f_lin(params, X, anchor):
+        delta = jax.tree_util.tree_map(lambda w, a: w - a, params, anchor)
+        f0, df = jax.jvp(lambda p: apply_fn(p, X), (anchor,), (delta,))
+        return f0 + df
+
+    f_lin.__name__ = f"linearized_{getattr(apply_fn, '__name__', 'fn')}"
+    f_lin.__doc__ = f"Linearisation of {getattr(apply_fn, '__name__', 'apply_fn')} around an anchor (see deepnets.linearize)."
+    return f_lin
+
+
+# --------------------------------------------------------------------------------------------------
+# loss-landscape probes for the slides' "mode connectivity" and "sharp minima" bullets
+
+
+def interpolate(params_a, params_b, alpha: float):
+    """(1 - alpha) * params_a + alpha * params_b, leaf by leaf: the straight path between two networks
+    along which linear mode connectivity is measured (Frankle et al. 2020; Fort et al. 2020)."""
+    if not np.isfinite(alpha):
+        raise ValueError(f"alpha must be finite, got {alpha!r}")
+    if jax.tree_util.tree_structure(params_a) != jax.tree_util.tree_structure(params_b):
+        raise ValueError("params_a and params_b have different structures")
+    return jax.tree_util.tree_map(lambda a, b: (1 - alpha) * a + alpha * b, params_a, params_b)
+
+
+def sharpness(apply_fn: Callable, params, X, Y, loss: str = "mse", iters: int = 30, seed: int = 0) -> float:
+    """The largest-magnitude eigenvalue of the Hessian of the full-batch training loss at ``params``.
+
+    Power iteration on Hessian-vector products (forward-over-reverse, jax.jvp of jax.grad; Pearlmutter
+    1994), started from a seeded Gaussian vector; ``iters`` products. At a minimum the Hessian is positive
+    semidefinite, so this is the top eigenvalue: the "sharpness" that GD with step lr can only settle in if
+    it is <= 2 / lr (the slides' "small learning rate cannot escape sharp minima").
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+    iters = _validate.positive_int(iters, "iters")
+    X = _validate.matrix(X, "X")
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    dt = jax.tree_util.tree_leaves(params)[0].dtype
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    v = jnp.asarray(np.random.default_rng(seed).standard_normal(flat.shape), dt)
+    v = v / jnp.linalg.norm(v)
+    lam = 0.0
+    for _ in range(iters):
+        hv = _hvp(apply_fn, loss, params, jnp.asarray(X, dt), jnp.asarray(Y, dt), unravel(v))
+        hv = jax.flatten_util.ravel_pytree(hv)[0]
+        lam = float(jnp.vdot(v, hv))
+        v = hv / jnp.linalg.norm(hv)
+    return lam
+
+
+@partial(jax.jit, static_argnames=("apply_fn", "loss"))
+def _hvp(apply_fn, loss, params, X, Y, v):
+    g = jax.grad(lambda p: LOSSES[loss](apply_fn(p, X), Y))
+    return jax.jvp(g, (params,), (v,))[1]
