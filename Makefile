@@ -8,7 +8,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install test book run build list lock clean
+.PHONY: install test book run build list lock clean bench
 
 # Re-install when the dependency declarations change; exact versions come from constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -32,6 +32,11 @@ build: install           ## rebuild the HTML from already executed notebooks
 
 list: install
 	$(PY) -m ntklib list
+
+# Not part of the book or of CI (up to an hour): a maintainer's check that ntklib's kernels stay fast and right.
+# Prints the tables of book/performance.md; exits non-zero if a kernel disagrees with its float64 reference.
+bench: install           ## benchmark the kernels: make bench (BENCH_ARGS=--quick: a few minutes)
+	$(PY) benchmarks/bench_kernels.py $(BENCH_ARGS)
 
 lock: install            ## re-pin constraints.txt after changing dependencies in pyproject.toml
 	{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new

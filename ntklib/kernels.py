@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate, activations
+from . import _fast, _validate, activations
 from .networks import A_SECOND_MOMENT
 
 
@@ -24,14 +24,26 @@ def _cos(X, Z):
     return np.clip(X @ Z.T, -1.0, 1.0)
 
 
-def ntk_two_layer(X, Z=None, activation: str = "relu", a_init: str = "rademacher") -> np.ndarray:
+def ntk_two_layer(X, Z=None, activation: str = "relu", a_init: str = "rademacher", dtype=None) -> np.ndarray:
     """Infinite-width NTK H* of the slide model (first layer trained), between rows of X and Z.
 
     For unit-norm x, z with c = x.z, (u, v) = (w.x, w.z) is Gaussian with correlation c, and
     - relu: E[1[u>0] 1[v>0]] = (pi - arccos c) / (2 pi)                  (Cho & Saul 2009, arc-cosine kernel)
     - erf:  E[exp(-(u^2+v^2)/2)] = det(I + Sigma)^(-1/2) = (4 - c^2)^(-1/2)  (Gaussian integral)
     so H*(x, z) = E[a^2] * c * E[...]. Inputs must have unit norm, as the slides assume.
+
+    ``dtype``: float64 or float32 arithmetic; by default float32 only if the inputs are float32. Computed
+    by ntklib._fast (BLAS Gram matrix + one fused pass; Z=None computes one triangle and mirrors it, so H is
+    exactly symmetric); ``_ntk_two_layer_reference`` is the formula above in plain numpy, for the tests.
     """
+    X, Z0 = _validate.pair(X, Z, unit_norm=True)
+    a2 = _a_second_moment(a_init)
+    activations.get(activation)  # an unknown activation raises the standard error
+    return _fast.two_layer(X, None if Z is None else Z0, activation, a2, _dtype(dtype, X, Z0))
+
+
+def _ntk_two_layer_reference(X, Z=None, activation: str = "relu", a_init: str = "rademacher") -> np.ndarray:
+    """ntk_two_layer's closed form evaluated literally in numpy (float64 for float64 input)."""
     X, Z = _validate.pair(X, Z, unit_norm=True)
     a2 = _a_second_moment(a_init)
     c = _cos(X, Z)
@@ -42,6 +54,17 @@ def ntk_two_layer(X, Z=None, activation: str = "relu", a_init: str = "rademacher
     else:
         activations.get(activation)  # raises the standard error
     return a2 * c * e
+
+
+def _dtype(dtype, *arrays) -> np.dtype:
+    """The arithmetic precision: the requested one (float32 or float64), else float32 only if every
+    input is float32 (so float64 input gives float64 results, as before)."""
+    if dtype is None:
+        return np.dtype(np.float32 if all(x.dtype == np.float32 for x in arrays) else np.float64)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
 
 
 def _a_second_moment(a_init: str) -> float:
@@ -59,25 +82,34 @@ def _empirical(W, a, X, Z, activation):
     return (X @ Z.T) * (Sx @ Sz.T) / W.shape[0]
 
 
-def empirical_ntk_two_layer(W, a, X, Z=None, activation: str = "relu") -> np.ndarray:
+def empirical_ntk_two_layer(W, a, X, Z=None, activation: str = "relu", dtype=None) -> np.ndarray:
     """Empirical NTK H(W) of the slide model with respect to W, between rows of X and Z.
 
     H(W) = (X Z^T) * (S_X S_Z^T) / m with S_ir = a_r sigma'(w_r . x_i) (the slide's formula for
     [H(0)]_ij, valid at any W): two Gram matrices and an elementwise product, O(n^2 (d + m)) time and
-    O(n^2 + n m) memory, instead of materialising the (n, m d) Jacobian.
+    O(n^2 + n m) memory, instead of materialising the (n, m d) Jacobian. ntklib._fast sums S S^T over
+    chunks of _fast.WIDTH_CHUNK hidden units in BLAS (memory O(n^2 + n * chunk)); ``dtype`` as in
+    ntk_two_layer (by default float32 only if W and X are float32).
     """
-    X, Z = _validate.pair(X, Z)
+    X, Z0 = _validate.pair(X, Z)
     W = _validate.matrix(W, "W")
     a = _validate.vector(a, "a", W.shape[0])
     if W.shape[1] != X.shape[1]:
         raise ValueError(f"W has input dimension {W.shape[1]} but X has {X.shape[1]} features")
+    activations.get(activation)
+    return _fast.empirical_two_layer(W, a, X, None if Z is None else Z0, activation, _dtype(dtype, W, X))
+
+
+def _empirical_reference(W, a, X, Z=None, activation: str = "relu") -> np.ndarray:
+    """The empirical NTK's formula as one jitted JAX expression (the previous implementation)."""
+    X, Z = _validate.pair(X, Z)
     dtype = jnp.result_type(W.dtype, X.dtype)
     out = _empirical(jnp.asarray(W, dtype), jnp.asarray(a, dtype), jnp.asarray(X, dtype), jnp.asarray(Z, dtype), activation)
     return np.asarray(out)
 
 
 def fc_relu_ntk(X, Z=None, depth: int = 1, W_std: float = np.sqrt(2.0), b_std: float = 0.0,
-                n_fixed: int = 0, return_nngp: bool = False):
+                n_fixed: int = 0, return_nngp: bool = False, dtype=None):
     """NTK (and NNGP) of a fully connected ReLU net at infinite width, NTK parameterisation.
 
     The architecture is neural-tangents'
@@ -87,12 +119,29 @@ def fc_relu_ntk(X, Z=None, depth: int = 1, W_std: float = np.sqrt(2.0), b_std: f
         Sigma <- W_std^2 E[relu(u) relu(v)] + b_std^2,   Theta <- W_std^2 Theta E[1[u>0] 1[v>0]] + Sigma,
     with the arc-cosine closed forms for the two Gaussian expectations. ``n_fixed`` bottom Dense layers
     are not trained (their Sigma term is left out of Theta), as in Arora et al. (2020)'s UCI experiments.
+
+    ``dtype`` as in ntk_two_layer. Computed by ntklib._fast: the Gram matrix in BLAS, then every layer in
+    one fused pass; for Z=None the diagonal (cos = 1 exactly) is evaluated in float64, which is more
+    accurate than the literal recursion ``_fc_relu_ntk_reference`` there (whose float64 round-off in
+    cos ~ 1 - 1e-16 becomes ~1e-8 after the arccos).
     """
-    X, Z = _validate.pair(X, Z)
+    X, Z0 = _validate.pair(X, Z)
+    depth, w2, b2 = _fc_relu_args(depth, n_fixed, W_std, b_std)
+    return _fast.fc_relu(X, None if Z is None else Z0, depth, w2, b2, n_fixed, return_nngp, _dtype(dtype, X, Z0))
+
+
+def _fc_relu_args(depth, n_fixed, W_std, b_std):
     depth = _validate.positive_int(depth, "depth")
     if not 0 <= n_fixed <= depth:
         raise ValueError(f"n_fixed must be in 0..depth={depth}, got {n_fixed}")
-    w2, b2 = float(W_std) ** 2, float(b_std) ** 2
+    return depth, float(W_std) ** 2, float(b_std) ** 2
+
+
+def _fc_relu_ntk_reference(X, Z=None, depth: int = 1, W_std: float = np.sqrt(2.0), b_std: float = 0.0,
+                           n_fixed: int = 0, return_nngp: bool = False):
+    """fc_relu_ntk's recursion evaluated literally in numpy (float64 for float64 input)."""
+    X, Z = _validate.pair(X, Z)
+    depth, w2, b2 = _fc_relu_args(depth, n_fixed, W_std, b_std)
     d = X.shape[1]
     nngp = w2 * (X @ Z.T) / d + b2
     qx = w2 * np.einsum("ij,ij->i", X, X) / d + b2

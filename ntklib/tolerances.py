@@ -21,6 +21,13 @@ CHOLESKY_PIVOT_RTOL = 1e-12
 CLOSED_FORM_ATOL = 1e-8
 # ntklib's float32 path against its float64 path.
 FLOAT32_ATOL = 1e-5
+# ntklib's float32 kernels (ntklib._fast) against the float64 closed forms, times max|K| (kernels scale with the
+# input): the float32 round-off of x.z (~1e-7) amplified by d arccos(c)/dc, for pairs that are not near-duplicates.
+KERNEL_FLOAT32_RTOL = 1e-5
+# ReLU's derivative jumps at 0: a pre-activation within float32 round-off of 0 may flip 1[w.x > 0], which moves
+# an empirical NTK entry by |x.z| / m per flipped unit. Float32 empirical kernels may differ from float64 by this
+# many flips (times max|x.z| / m) on top of KERNEL_FLOAT32_RTOL; typically ~1 flip per 10^5 (unit, input) pairs.
+EMPIRICAL_FLOAT32_FLIPS = 8
 # Monte Carlo estimates are compared within this many standard errors.
 MC_SIGMAS = 5.0
 # Numerical ODE integration against the spectral closed form.

@@ -1,13 +1,12 @@
 """The real data files, checked against the statistics published in the shared data READMEs.
 
-The data directory is ``$NTK_DATA_DIR`` or ``<repo>/../shared/data``; a test
-whose files are absent is skipped, never failed.  Nothing is downloaded.
+The data directory is conftest's ``shared_data`` (``$NTK_DATA_DIR`` or ``<repo>/../shared/data``); a
+test whose files are absent is skipped, never failed.  Nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 from pathlib import Path
 
@@ -25,12 +24,8 @@ def offline(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def root() -> Path:
-    env = os.environ.get("NTK_DATA_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"no data directory at {path}")
-    return path
+def root(shared_data) -> Path:
+    return shared_data
 
 
 def require(name: str, root: Path) -> None:

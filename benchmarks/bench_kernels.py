@@ -1,0 +1,473 @@
+"""ntk-book benchmark: ntklib's kernels against neural-tangents and against the GEMM floor.
+
+    .venv/bin/python benchmarks/bench_kernels.py            # everything (about an hour on 2 quiet cores)
+    .venv/bin/python benchmarks/bench_kernels.py --quick    # small sizes, a few minutes
+    make bench                                              # the same as the first line
+
+Prints four markdown tables, each case measured on the same inputs in one run:
+1. infinite-width NTK, n x n (two-layer slide model, fully connected ReLU depth 3 and 5): ntklib vs
+   neural-tangents ``kernel_fn`` (jitted, same dtype) vs the Gram matrix X X^T alone (the floor);
+2. empirical NTK of the finite two-layer net: ntklib vs ``empirical_ntk_fn`` vs a plain JAX Jacobian
+   contraction;
+3. kernel regression (Cholesky) and the Theorem 4 loss curve, against LAPACK alone;
+4. the book's recorded wall time per notebook (read from book/generated/site/results/*.json).
+
+Every case runs in a fresh subprocess (one per size, dtype and library), so imports, JIT caches and memory
+of one case do not leak into another; peak RSS is the process's high-water mark over that case alone (Linux
+resets it through /proc/self/clear_refs). Compilation is excluded from the times (warm-up on the same tile
+shapes, ahead-of-time ``lower().compile()`` for neural-tangents). Times are the minimum of ``--repeat`` runs.
+
+Every ntklib result is also checked against the plain float64 closed form (ntklib.kernels._*_reference, on a
+random subset of rows) to a stated tolerance; a failed check makes the exit status non-zero, so a fast but
+wrong kernel fails the benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = 0
+CHECK_ROWS = 200          # rows of an n x n kernel compared with the float64 reference
+NT_EMPIRICAL_IMPLS = (1, 2)  # JACOBIAN_CONTRACTION, NTK_VECTOR_PRODUCTS (3, STRUCTURED_DERIVATIVES, fails on jax 0.5.3)
+
+
+# --- measurement helpers (used inside the worker processes) ------------------------------------------------
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")                      # resets VmHWM, the peak resident set size (Linux >= 4.0)
+    except OSError:
+        pass
+
+
+def peak_mb() -> float:
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):  # not Linux: the process's lifetime peak
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn, repeat: int):
+    """(min wall time over `repeat` runs, peak RSS in MB during them, last result). Drop the result before
+    timing the next case (``t, rss = timed(...)[:2]``), or it counts towards that case's peak RSS."""
+    best, out = float("inf"), None
+    reset_peak()
+    for _ in range(repeat):
+        out = None
+        t0 = time.perf_counter()
+        out = fn()
+        if hasattr(out, "block_until_ready"):
+            out.block_until_ready()
+        best = min(best, time.perf_counter() - t0)
+    return best, peak_mb(), out
+
+
+def sphere(n, d, dtype="float64", seed=SEED):
+    import numpy as np
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    return (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(dtype)
+
+
+MODELS = ("two-layer", "fc3", "fc5")
+
+
+def ntklib_kernel(model, X, dtype):
+    from ntklib import kernels
+    if model == "two-layer":
+        return kernels.ntk_two_layer(X, dtype=dtype)
+    return kernels.fc_relu_ntk(X, depth=int(model[2:]), dtype=dtype)
+
+
+def reference_kernel(model, Xs, X):
+    from ntklib import kernels
+    if model == "two-layer":
+        return kernels._ntk_two_layer_reference(Xs, X)
+    return kernels._fc_relu_ntk_reference(Xs, X, depth=int(model[2:]))
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+
+def worker_analytic(n, d, dtype, repeat):
+    """The Gram floor and ntklib's three kernels, each timed and checked against the float64 reference."""
+    import numpy as np
+    from ntklib import _fast, tolerances as tol
+    X64 = sphere(n, d)
+    X = X64.astype(dtype)
+    rows = []
+    t, rss = timed(lambda: X @ X.T, repeat)[:2]
+    rows.append(dict(case="gram", seconds=t, peak_mb=rss))
+    t, rss = timed(lambda: _fast.gram(X, None, dtype), repeat)[:2]
+    rows.append(dict(case="syrk", seconds=t, peak_mb=rss))
+    idx = np.sort(np.random.default_rng(1).choice(n, min(n, CHECK_ROWS), replace=False))
+    for model in MODELS:
+        ntklib_kernel(model, sphere(2 * _fast.TILE + 3, d, dtype), dtype)   # compile the tile shapes
+        t, rss, K = timed(lambda: ntklib_kernel(model, X, dtype), repeat)
+        ref = reference_kernel(model, X64[idx], X64)
+        scale = float(np.abs(ref).max())
+        err = float(np.abs(K[idx].astype(np.float64) - ref).max())
+        # float64: off-diagonal agreement is ~1e-15; 1e-7 relative covers the reference's own round-off on
+        # the diagonal (arccos of a cosine 1 - 1e-16). float32: tolerances.KERNEL_FLOAT32_RTOL.
+        rtol = 1e-7 if dtype == "float64" else tol.KERNEL_FLOAT32_RTOL
+        rows.append(dict(case=model, seconds=t, peak_mb=rss, err_vs_ref=err, tol=rtol * scale,
+                         ok=bool(err <= rtol * scale), symmetric=bool(np.array_equal(K, K.T))))
+        del K
+    return rows
+
+
+def _nt_kernel_fn(model, d):
+    import numpy as np
+    from neural_tangents import stax
+    if model == "two-layer":  # the slide model: H* = ntk - nngp (tests/test_kernels.py)
+        _, _, kf = stax.serial(stax.Dense(1, W_std=np.sqrt(d), b_std=None), stax.Relu(), stax.Dense(1, W_std=1.0, b_std=None))
+        return lambda x: (lambda k: k.ntk - k.nngp)(kf(x, None, ("ntk", "nngp")))
+    depth = int(model[2:])
+    _, _, kf = stax.serial(*[l for _ in range(depth) for l in (stax.Dense(1, np.sqrt(2), None), stax.Relu())],
+                           stax.Dense(1, np.sqrt(2), None))
+    return lambda x: kf(x, None, "ntk")
+
+
+def worker_nt(n, d, dtype, repeat):
+    """neural-tangents kernel_fn (jitted, compiled ahead of time) on the same inputs, and its difference
+    from ntklib's kernel and from the float64 reference."""
+    import jax
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)   # without x64 JAX would compute in float32
+    import numpy as np
+    X64 = sphere(n, d)
+    X = X64.astype(dtype)
+    idx = np.sort(np.random.default_rng(1).choice(n, min(n, CHECK_ROWS), replace=False))
+    rows = []
+    for model in MODELS:
+        try:
+            compiled = jax.jit(_nt_kernel_fn(model, d)).lower(X).compile()
+            t, rss, K = timed(lambda: compiled(X), max(1, repeat - 1) if n >= 4000 else repeat)
+        except Exception as e:  # e.g. out of memory at n = 8000
+            rows.append(dict(case=model, error=f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"))
+            continue
+        K = np.asarray(K)
+        assert K.dtype == np.dtype(dtype), (K.dtype, dtype)
+        ours = ntklib_kernel(model, X, dtype)
+        ref = reference_kernel(model, X64[idx], X64)
+        rows.append(dict(case=model, seconds=t, peak_mb=rss, diff_vs_ntklib=float(np.abs(K - ours).max()),
+                         err_vs_ref=float(np.abs(K[idx].astype(np.float64) - ref).max())))
+        del K, ours
+    return rows
+
+
+def _slide_net(m, d, dtype):
+    from ntklib import networks
+    return networks.init_two_layer(SEED, m, d, dtype=dtype)
+
+
+def worker_empirical(n, m, d, dtype, which, repeat):
+    """One empirical-NTK implementation at (n, m): ntklib, nt's empirical_ntk_fn (implementation 1 or 2) or
+    a plain JAX Jacobian contraction; checked against the reference formula."""
+    import jax
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import numpy as np
+    from ntklib import kernels, tolerances as tol
+    X = sphere(n, d, dtype)
+    net = _slide_net(m, d, dtype)
+    a = jnp.asarray(net.a)
+
+    def f(W, x):  # the slide model, only W trained
+        return jax.nn.relu(x @ W.T) @ a / np.sqrt(m).astype(dtype)
+
+    if which == "ntklib":
+        kernels.empirical_ntk_two_layer(net.W[:8], net.a[:8], X[:8])       # nothing to compile but warm BLAS
+        run = lambda: kernels.empirical_ntk_two_layer(net.W, net.a, X)
+    elif which == "jacobian":
+        def contract(W, x):
+            J = jax.jacrev(f)(W, x).reshape(x.shape[0], -1)                 # (n, m d)
+            return J @ J.T
+        compiled = jax.jit(contract).lower(jnp.asarray(net.W), X).compile()
+        run = lambda: compiled(jnp.asarray(net.W), X)
+    else:
+        import neural_tangents as nt
+        impl = int(which[-1])
+        fn = nt.empirical_ntk_fn(f, trace_axes=(), vmap_axes=0, implementation=impl)
+        compiled = jax.jit(lambda x, W: fn(x, None, W)).lower(X, jnp.asarray(net.W)).compile()
+        run = lambda: compiled(X, jnp.asarray(net.W))
+    t, rss, K = timed(run, repeat)
+    K = np.asarray(K)
+    # The reference: the previous single-expression JAX implementation, in float64.
+    from jax.experimental import enable_x64
+    with enable_x64():
+        ref = kernels._empirical_reference(net.W.astype(np.float64), net.a, X.astype(np.float64))
+    scale = float(np.abs(ref).max())
+    err = float(np.abs(K.astype(np.float64) - ref).max())
+    allowed = (1e-12 if dtype == "float64" else tol.KERNEL_FLOAT32_RTOL + tol.EMPIRICAL_FLOAT32_FLIPS / m) * scale
+    return [dict(case=which, seconds=t, peak_mb=rss, err_vs_ref=err, tol=allowed, ok=bool(err <= allowed))]
+
+
+def worker_solve(n, repeat):
+    """Kernel regression (Cholesky) and Theorem 4's loss curve with H* (n x n, float64), against LAPACK alone."""
+    import numpy as np
+    from scipy.linalg import cho_factor, cho_solve
+    from ntklib import kernels, regression, spectrum
+    X = sphere(n, 784)
+    H = kernels.ntk_two_layer(X)
+    y = np.sign(np.random.default_rng(2).standard_normal(n))
+    K_test = H[: min(n, 1000)]                     # "test" rows = training rows: the prediction must be y there
+    rows = []
+    t, rss = timed(lambda: cho_solve(cho_factor(H, lower=True), y), repeat)[:2]
+    rows.append(dict(case="cholesky (LAPACK)", seconds=t, peak_mb=rss))
+    t, rss, pred = timed(lambda: regression.kernel_regression(K_test, H, y), repeat)
+    err = float(np.abs(pred - y[: len(pred)]).max())
+    rows.append(dict(case="kernel_regression", seconds=t, peak_mb=rss, err=err, tol=1e-8, ok=bool(err <= 1e-8)))
+    t, rss = timed(lambda: np.linalg.eigh(H), 1)[:2]
+    rows.append(dict(case="eigh (LAPACK)", seconds=t, peak_mb=rss))
+    eta = 1.0 / np.abs(H).sum(axis=1).max()       # <= 1 / lambda_max (Gershgorin): GD is stable
+    steps = np.arange(0, 41, 10)
+    t, rss, loss = timed(lambda: spectrum.predicted_loss_gd(H, y, eta, steps), 1)
+    u, literal = np.zeros(n), []                  # the literal GD on the outputs, u <- u - eta H (u - y)
+    for k in range(steps[-1] + 1):
+        if k in steps:
+            literal.append(float(((u - y) ** 2).sum()))
+        u = u - eta * (H @ (u - y))
+    err = float(np.abs(loss - literal).max() / literal[0])
+    rows.append(dict(case="predicted_loss_gd", seconds=t, peak_mb=rss, err=err, tol=1e-10, ok=bool(err <= 1e-10)))
+    return rows
+
+
+WORKERS = {"analytic": worker_analytic, "nt": worker_nt, "empirical": worker_empirical, "solve": worker_solve}
+
+
+# --- the parent: run workers, print tables -----------------------------------------------------------------
+
+def run_worker(kind, timeout, **kw):
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(dict(kind=kind, **kw))]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO))
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        return [dict(case=kw.get("which", kind), error=f"timed out after {timeout} s")]
+    lines = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
+    if p.returncode or not lines:
+        tail = (p.stderr.strip().splitlines() or ["?"])[-1][:160]
+        why = "killed (out of memory?)" if p.returncode in (-9, 137) else f"exit {p.returncode}: {tail}"
+        return [dict(case=kw.get("which", kind), error=why)]
+    rows = json.loads(lines[-1][len("RESULT "):])
+    print(f"    [{kind} {kw} done in {time.perf_counter() - t0:.0f} s]", file=sys.stderr, flush=True)
+    return rows
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def section_analytic(args, report, failures):
+    report.append("## 1. Infinite-width NTK, n x n: ntklib vs neural-tangents `kernel_fn` vs the Gram GEMM\n")
+    report.append("Times in seconds. GEMM = numpy `X @ X.T` (BLAS syrk, then numpy mirrors the triangle), the floor; "
+                  "syrk = the triangle alone (what ntklib starts from). err = max |K - float64 reference| over "
+                  f"{CHECK_ROWS} random rows, [tolerance]; Δnt = max |ntklib - nt| (same dtype). "
+                  "RSS = peak resident memory of the process during the case, MB.\n")
+    report.append("| d | dtype | n | model | GEMM | syrk | ntklib | nt | nt / ntklib | ntklib / GEMM "
+                  "| err ntklib [tol] | err nt | Δnt | RSS ntklib | RSS nt | RSS GEMM |")
+    report.append("|" + "---|" * 16)
+    for d in args.dims:
+        for dtype in ("float32", "float64"):
+            for n in args.sizes:
+                ours = run_worker("analytic", args.timeout, n=n, d=d, dtype=dtype, repeat=args.repeat)
+                theirs = [] if args.no_nt else run_worker("nt", args.timeout, n=n, d=d, dtype=dtype,
+                                                          repeat=args.repeat)
+                by, nt_by = {r["case"]: r for r in ours}, {r["case"]: r for r in theirs}
+                gram, syrk = by.get("gram", {}), by.get("syrk", {})
+                if "seconds" not in gram:
+                    failures.append(f"analytic d={d} {dtype} n={n}: {gram.get('error', 'no result')}")
+                    report.append(f"| {d} | {dtype} | {n} | all | {gram.get('error', '?')} |" + " |" * 11)
+                    continue
+                for model in MODELS:
+                    r, q = by.get(model, {}), nt_by.get(model, {})
+                    t, t_nt = r.get("seconds"), q.get("seconds")
+                    if not r.get("ok", False):
+                        failures.append(f"analytic {model} d={d} {dtype} n={n}: err {r.get('err_vs_ref')} "
+                                        f"> tol {r.get('tol')} {r.get('error', '')}")
+                    if r and not r.get("symmetric", True):
+                        failures.append(f"analytic {model} d={d} {dtype} n={n}: not exactly symmetric")
+                    report.append(
+                        f"| {d} | {dtype} | {n} | {model} | {fmt(gram['seconds'])} | {fmt(syrk.get('seconds'))} "
+                        f"| {fmt(t) if t else r.get('error', '-')} | {fmt(t_nt) if t_nt else q.get('error', '-')} "
+                        f"| {fmt(t_nt / t) if t and t_nt else '-'} | {fmt(t / gram['seconds']) if t else '-'} "
+                        f"| {fmt(r.get('err_vs_ref'), 2)} [{fmt(r.get('tol'), 1)}] | {fmt(q.get('err_vs_ref'), 2)} "
+                        f"| {fmt(q.get('diff_vs_ntklib'), 2)} | {fmt(r.get('peak_mb'), 4)} | {fmt(q.get('peak_mb'), 4)} "
+                        f"| {fmt(gram['peak_mb'], 4)} |")
+                    print(report[-1], flush=True)
+    report.append("")
+
+
+def section_empirical(args, report, failures):
+    report.append(f"## 2. Empirical NTK of the two-layer net (n = {' and '.join(map(str, args.emp_n))}, d = 784, ReLU, a_r = ±1)\n")
+    report.append("ntklib: (X X^T) ∘ (S S^T) / m in width chunks; nt: `empirical_ntk_fn` (jitted, compiled ahead of time), "
+                  "implementations 1 (Jacobian contraction) and 2 (NTK-vector products) — 3 (structured derivatives) "
+                  "raises AttributeError with jax 0.5.3; jacobian: `jax.jacrev` then J J^T. err = max |K - float64 "
+                  "reference|. Cases estimated to take longer than --budget or more memory than --mem-gb are skipped.\n")
+    report.append("| n | dtype | m | implementation | seconds | / ntklib | peak RSS MB | err [tol] |")
+    report.append("|---|---|---|---|---|---|---|---|")
+    d = 784
+    for n, dtype in [(n, dtype) for n in args.emp_n for dtype in ("float32", "float64")]:
+        per_unit = {}   # implementation -> seconds per unit of width, from its smallest run, to estimate larger ones
+        for m in args.widths:
+            base = None
+            for which in ("ntklib", *[f"nt-impl{i}" for i in NT_EMPIRICAL_IMPLS], "jacobian"):
+                if which != "ntklib" and args.no_nt:
+                    continue
+                # nt's implementations 1 and 2 and the plain contraction all hold (n, m d)-sized arrays: measured
+                # peak RSS ~ 1 GB + 2.5 n m d bytes (n = 300, m = 10^3 and 10^4); skip what would not fit.
+                mem_gb = 1 + 2.5 * n * m * d * (4 if dtype == "float32" else 8) / 2**30
+                est = per_unit.get(which, 0) * m
+                if which != "ntklib" and mem_gb > args.mem_gb:
+                    row = dict(case=which, error=f"skipped: needs ~{mem_gb:.0f} GB > --mem-gb {args.mem_gb:.0f}")
+                elif which != "ntklib" and est > args.budget:
+                    row = dict(case=which, error=f"skipped: estimated {est:.0f} s (linear in m) > --budget {args.budget:.0f} s")
+                else:
+                    row = run_worker("empirical", args.timeout, n=n, m=m, d=d, dtype=dtype, which=which, repeat=args.repeat)[0]
+                if "seconds" in row and which not in per_unit:
+                    per_unit[which] = row["seconds"] / m
+                if "seconds" in row and not row.get("ok", False):
+                    failures.append(f"empirical {which} m={m} {dtype}: err {row.get('err_vs_ref')} > tol {row.get('tol')}")
+                if which == "ntklib":
+                    base = row.get("seconds")
+                    if "error" in row:
+                        failures.append(f"empirical ntklib m={m} {dtype}: {row['error']}")
+                s = row.get("seconds")
+                report.append(f"| {n} | {dtype} | {m} | {which} | {fmt(s) if s else row.get('error', '-')} | "
+                              f"{fmt(s / base) if s and base else '-'} | {fmt(row.get('peak_mb'), 4)} | "
+                              f"{fmt(row.get('err_vs_ref'), 2)} [{fmt(row.get('tol'), 1)}] |")
+                print(report[-1], flush=True)
+    report.append("")
+
+
+def section_solve(args, report, failures):
+    report.append("## 3. Kernel regression (Cholesky) and Theorem 4's loss curve, float64, H* of n unit vectors in R^784\n")
+    report.append("kernel_regression = ntklib.regression.kernel_regression (validation, symmetry check, Cholesky with the "
+                  "pivot check, solve); predicted_loss_gd = ntklib.spectrum.predicted_loss_gd; their floors are LAPACK's "
+                  "Cholesky solve and one `np.linalg.eigh`. err: max |prediction - y| at training points (interpolation), "
+                  "and the loss curve's max gap to the literal GD iteration / initial loss.\n")
+    report.append("| n | case | seconds | / floor | peak RSS MB | err [tol] |")
+    report.append("|---|---|---|---|---|---|")
+    for n in args.solve_sizes:
+        rows = run_worker("solve", args.timeout, n=n, repeat=args.repeat)
+        by = {r["case"]: r for r in rows}
+        for r in rows:
+            floor = by.get("cholesky (LAPACK)" if r["case"] == "kernel_regression" else "eigh (LAPACK)", {}).get("seconds")
+            if "error" in r or ("ok" in r and not r["ok"]):
+                failures.append(f"solve n={n} {r['case']}: {r.get('error', r.get('err'))}")
+            s = r.get("seconds")
+            ratio = fmt(s / floor) if s and floor and "LAPACK" not in r["case"] else "-"
+            report.append(f"| {n} | {r['case']} | {fmt(s) if s else r.get('error', '-')} | {ratio} | "
+                          f"{fmt(r.get('peak_mb'), 4)} | {fmt(r.get('err'), 2)} [{fmt(r.get('tol'), 1)}] |")
+            print(report[-1], flush=True)
+    report.append("")
+
+
+def section_book(args, report, failures):
+    results = sorted((REPO / "book" / "generated" / "site" / "results").glob("*.json"))
+    report.append("## 4. The book: wall time per notebook as recorded by the pipeline\n")
+    if not results:
+        report.append("No executed notebooks found (run `make book` first).\n")
+        return
+    report.append("Read from book/generated/site/results/*.json (`wall_seconds`, written by `python -m ntklib run`); "
+                  "not re-run here. The HTML build (`python -m ntklib build`) is not recorded by the pipeline.\n")
+    report.append("| notebook | scale | wall s | recorded (file time, UTC) |")
+    report.append("|---|---|---|---|")
+    total = {}
+    for p in results:
+        r = json.loads(p.read_text())
+        when = datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M")
+        report.append(f"| {r.get('notebook', p.stem)} | {r.get('scale', '?')} | {fmt(r.get('wall_seconds'), 4)} | {when} |")
+        total[r.get("scale", "?")] = total.get(r.get("scale", "?"), 0.0) + float(r.get("wall_seconds") or 0)
+    for scale, s in total.items():
+        report.append(f"| **total** | {scale} | **{s:.0f}** ({s / 60:.1f} min) | |")
+    report.append("")
+    print("\n".join(report[-len(results) - 3:]), flush=True)
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
+    import numpy
+    versions = f"Python {platform.python_version()}, numpy {numpy.__version__}"
+    try:
+        from importlib.metadata import version
+        versions += f", jax {version('jax')}, neural-tangents {version('neural-tangents')}"
+    except Exception:
+        pass
+    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs; {versions}; "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes (a few minutes): n <= 2000, m <= 10000")
+    p.add_argument("--sections", default="analytic,empirical,solve,book", help="comma-separated subset")
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000], help="n for section 1")
+    p.add_argument("--dims", type=int, nargs="+", default=[784, 3072], help="d for section 1")
+    p.add_argument("--widths", type=int, nargs="+", default=[1000, 10000, 100000], help="m for section 2")
+    p.add_argument("--emp-n", type=int, nargs="+", default=[1000, 300],
+                   help="n for section 2 (at n = 1000 nt fits in memory only for m = 1000, float32)")
+    p.add_argument("--solve-sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000], help="n for section 3")
+    p.add_argument("--repeat", type=int, default=3, help="runs per case; the minimum is reported")
+    p.add_argument("--budget", type=float, default=900.0, help="skip a nt/jacobian case estimated to take longer (s)")
+    p.add_argument("--mem-gb", type=float, default=10.0, help="skip a nt/jacobian case estimated to need more memory (GB)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="per worker process (s)")
+    p.add_argument("--no-nt", action="store_true", help="ntklib only (no neural-tangents, no Jacobian baseline)")
+    p.add_argument("--out", type=Path, help="also write the report (markdown) to this file")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:  # inside a worker process
+        spec = json.loads(args.worker)
+        rows = WORKERS[spec.pop("kind")](**spec)
+        print("RESULT " + json.dumps(rows), flush=True)
+        return 0
+
+    if args.quick:
+        args.sizes, args.dims, args.widths = [1000, 2000], [784], [1000, 10000]
+        args.emp_n, args.solve_sizes = [300], [1000, 2000]
+    started = datetime.now(timezone.utc)
+    report = [f"# ntk-book benchmark ({'quick' if args.quick else 'full'})\n",
+              f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()} (at start).\n",
+              f"Command: `{' '.join(['benchmarks/bench_kernels.py', *(argv if argv is not None else sys.argv[1:])])}`\n"]
+    print("\n".join(report), flush=True)
+    failures: list[str] = []
+    sections = dict(analytic=section_analytic, empirical=section_empirical, solve=section_solve, book=section_book)
+    for name in args.sections.split(","):
+        sections[name.strip()](args, report, failures)
+    load = os.getloadavg()
+    minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
+    report.append(f"Finished after {minutes:.0f} min; load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.\n")
+    report.append("**Agreement checks: " + ("all passed.**" if not failures else
+                                            f"{len(failures)} FAILED:**\n\n" + "\n".join(f"- {f}" for f in failures)))
+    text = "\n".join(report)
+    print("\n\n" + text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Training with noisy labels: the RDI and AUX losses of Hu, Li & Yu (ICLR 2020), lecture Section 4.
+
+The slide model f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) (only W trained, ntklib.networks) is
+trained on noisy labels y~ with one of (slides, "NTK viewpoint"):
+
+    plain: l(W)    = 1/2 sum_i (f(W, x_i) - y~_i)^2
+    RDI:   l(W)    = 1/2 sum_i (f(W, x_i) - y~_i)^2 + lam/2 ||W - W(0)||_F^2      (distance to initialisation)
+    AUX:   l(W, b) = 1/2 sum_i (f(W, x_i) + sqrt(lam) b_i - y~_i)^2,   b(0) = 0     (one auxiliary variable each)
+
+or the same losses on the linearisation f_lin(W, x) = f(W0, x) + <grad_W f(W0, x), W - W0>.
+
+Theorem 5 (Hu et al. 2020), made exact for the linearised model. Write J for the (n, m d) Jacobian at W0,
+H = J J^T = H(0) the empirical NTK, u0 = f(W0, X), and A = H + lam I. Starting from W0 (and b = 0), the
+iterates of GD with step eta stay in the span of J^T, W_k - W0 = J^T alpha_k, and both losses give the same
+recursion alpha_{k+1} = alpha_k - eta (A alpha_k - (y~ - u0)) (for AUX, b_k = sqrt(lam) alpha_k). Hence
+
+    f_k(x) = f0(x) + k(x, X) A^-1 [I - (I - eta A)^k] (y~ - u0)          (identical for RDI and AUX)
+           -> f0(x) + k(x, X) (H + lam I)^-1 (y~ - u0)   as k -> infinity,  if eta < 2 / lambda_max(A):
+
+kernel ridge regression with ridge *exactly lam*, the slides' lambda (with the slides' factors 1/2 and
+lam/2; a regulariser lam ||W - W0||^2 without the 1/2, as in Hu et al.'s text, gives ridge 2 lam; a mean
+loss 1/(2n) sum_i gives ridge n lam). As the width grows H(0) -> H* (Lemma 2) and the network stays close to
+its linearisation (Lemma 3), so the trained wide net approaches f_ridge with H*: that is the theorem.
+
+Label noise follows a transition matrix P_ij = Pr[class j -> class i] (slides, "Setting");
+:func:`symmetric_transition_matrix` is the one of ntklib.datasets.symmetric_flip.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate, activations
+from .dynamics import _eigh_psd
+from .networks import TwoLayerNet
+
+METHODS = ("plain", "rdi", "aux")
+
+
+# --- the model and the losses (JAX; W0 is the initialisation, a the fixed output weights) --------------
+
+def forward(W, a, X, activation: str = "relu"):
+    """f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) for each row of X."""
+    sigma, _ = activations.get(activation)
+    return sigma(X @ W.T) @ a / jnp.sqrt(W.shape[0])
+
+
+def forward_linearized(W, W0, a, X, activation: str = "relu"):
+    """f_lin(W, x) = f(W0, x) + (1/sqrt m) sum_r a_r sigma'(w0_r . x) (w_r - w0_r) . x: the first-order
+    Taylor expansion of the slide model around W0 (its gradient in w_r is (1/sqrt m) a_r sigma'(w_r.x) x)."""
+    sigma, dsigma = activations.get(activation)
+    Z0 = X @ W0.T
+    return (sigma(Z0) @ a + jnp.sum(dsigma(Z0) * a * (X @ (W - W0).T), axis=1)) / jnp.sqrt(W.shape[0])
+
+
+def rdi_loss(W, W0, a, X, y, lam, activation: str = "relu", linearized: bool = False):
+    """RDI: 1/2 sum_i (f(W, x_i) - y_i)^2 + lam/2 ||W - W0||_F^2 (slides, "Method 1")."""
+    f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
+    r = f - y
+    return 0.5 * jnp.dot(r, r) + 0.5 * lam * jnp.sum((W - W0) ** 2)
+
+
+def aux_loss(W, b, W0, a, X, y, lam, activation: str = "relu", linearized: bool = False):
+    """AUX: 1/2 sum_i (f(W, x_i) + sqrt(lam) b_i - y_i)^2 (slides, "Method 2"); b has one entry per example."""
+    f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
+    r = f + jnp.sqrt(lam) * b - y
+    return 0.5 * jnp.dot(r, r)
+
+
+def _model(W, W0, a, Z, activation, linearized):
+    return forward_linearized(W, W0, a, Z, activation) if linearized else forward(W, a, Z, activation)
+
+
+def _objective(params, W0, a, X, y, lam_rdi, lam_aux, activation, linearized):
+    # one traced objective for every method (no recompilation per method):
+    # plain = (0, 0), RDI = (lam, 0), AUX = (0, lam); equal to rdi_loss / aux_loss (tested)
+    W, b = params
+    r = _model(W, W0, a, X, activation, linearized) + jnp.sqrt(lam_aux) * b - y
+    return 0.5 * jnp.dot(r, r) + 0.5 * lam_rdi * jnp.sum((W - W0) ** 2)
+
+
+@partial(jax.jit, static_argnames=("activation", "linearized", "inner", "outer"))
+def _run(W0, a, X, y, X_test, lam_rdi, lam_aux, eta, activation, linearized, inner, outer):
+    """GD for k configurations at once (vmapped over lam_rdi and lam_aux of shape (k,))."""
+    grad = jax.grad(_objective)
+
+    def one(lam_rdi, lam_aux):
+        def record(params):
+            W, b = params
+            return (_model(W, W0, a, X, activation, linearized), _model(W, W0, a, X_test, activation, linearized), b,
+                    jnp.sqrt(jnp.sum((W - W0) ** 2, axis=1)).max())
+
+        def chunk(params, _):
+            params = jax.lax.fori_loop(0, inner, lambda _, p: jax.tree_util.tree_map(
+                lambda v, g: v - eta * g, p, grad(p, W0, a, X, y, lam_rdi, lam_aux, activation, linearized)), params)
+            return params, record(params)
+
+        start = (W0, jnp.zeros_like(y))
+        final, recs = jax.lax.scan(chunk, start, None, length=outer)
+        first = record(start)
+        return final, jax.tree_util.tree_map(lambda r0, r: jnp.concatenate([r0[None], r]), first, recs)
+
+    return jax.vmap(one)(lam_rdi, lam_aux)
+
+
+@dataclass
+class NoisyTrajectory:
+    """What :func:`train` records every ``record_every`` GD steps (one row per record, step 0 first)."""
+
+    method: str
+    lam: float
+    linearized: bool
+    steps: np.ndarray          # GD step index k of each record
+    eta: float
+    u: np.ndarray              # network outputs f(W_k, x_i) on the training inputs (without sqrt(lam) b), (records, n)
+    f_test: np.ndarray | None  # outputs on X_test, (records, n_test)
+    b: np.ndarray              # AUX variables b_k (zeros for plain and RDI), (records, n)
+    max_move: np.ndarray       # max_r ||w_r(k) - w_r(0)||
+    final: TwoLayerNet         # W after the last step (a as at initialisation)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Gradient-flow time t = k eta of each record."""
+        return self.steps * self.eta
+
+    def fitted(self) -> np.ndarray:
+        """What the loss compares with y~: u + sqrt(lam) b for AUX, u otherwise."""
+        return self.u + math.sqrt(self.lam) * self.b if self.method == "aux" else self.u
+
+
+def train(net: TwoLayerNet, X, y, method: str, lam: float = 0.0, eta: float = 0.01, steps: int = 1000,
+          record_every: int = 100, X_test=None, linearized: bool = False) -> NoisyTrajectory:
+    """Full-batch GD from ``net`` (= W0) on the plain, RDI or AUX loss of the slide model or its linearisation.
+
+    ``method``: "plain" (lam ignored), "rdi" or "aux". Every step updates W (and b for AUX) by -eta * gradient.
+    """
+    return train_many(net, X, y, [(method, lam, linearized)], eta, steps, record_every, X_test)[0]
+
+
+def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 1000, record_every: int = 100,
+               X_test=None) -> list[NoisyTrajectory]:
+    """:func:`train` for several ``(method, lam, linearized)`` configurations from the same initialisation, in
+    one compiled, vectorised program (JAX compiles once per shape, not once per configuration)."""
+    X = _validate.matrix(X, "X")
+    y = _validate.vector(y, "y", X.shape[0])
+    if X.shape[1] != net.W.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the net expects {net.W.shape[1]}")
+    configs = [tuple(c) for c in configs]
+    if not configs or any(len(c) != 3 for c in configs):
+        raise ValueError("configs must be a non-empty list of (method, lam, linearized)")
+    clean = []
+    for method, lam, lin in configs:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        lam = float(lam)
+        if not math.isfinite(lam) or lam < 0:
+            raise ValueError(f"lam must be a finite number >= 0, got {lam}")
+        clean.append((method, 0.0 if method == "plain" else lam, bool(lin)))
+    eta = _validate.positive(eta, "eta")
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    record_every = _validate.positive_int(record_every, "record_every")
+    if steps % record_every:
+        raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
+    Xt = X[:1] if X_test is None else _validate.matrix(X_test, "X_test")
+    if Xt.shape[1] != X.shape[1]:
+        raise ValueError(f"X_test has {Xt.shape[1]} features, X has {X.shape[1]}")
+    dt = net.W.dtype
+    rec = np.arange(0, steps + 1, record_every)
+    out = [None] * len(clean)
+    for lin in sorted({li for _, _, li in clean}):      # one compiled program per model (net, linearisation)
+        idx = [k for k, c in enumerate(clean) if c[2] == lin]
+        lam_rdi = jnp.asarray([clean[k][1] if clean[k][0] == "rdi" else 0.0 for k in idx], dt)
+        lam_aux = jnp.asarray([clean[k][1] if clean[k][0] == "aux" else 0.0 for k in idx], dt)
+        (W, _), (u, ft, b, move) = _run(jnp.asarray(net.W), jnp.asarray(net.a), jnp.asarray(X, dt),
+                                        jnp.asarray(y, dt), jnp.asarray(Xt, dt), lam_rdi, lam_aux, dt.type(eta),
+                                        net.activation, lin, record_every, steps // record_every)
+        for j, k in enumerate(idx):
+            m, lam, li = clean[k]
+            out[k] = NoisyTrajectory(m, lam, li, rec, eta, np.asarray(u[j]), None if X_test is None else np.asarray(ft[j]),
+                                     np.asarray(b[j]), np.asarray(move[j]),
+                                     TwoLayerNet(np.asarray(W[j]), net.a, net.activation))
+    return out
+
+
+# --- closed forms ---------------------------------------------------------------------------------------
+
+def ridge_gd_coefficients(H, y, lam: float, eta: float, steps, u0=None) -> np.ndarray:
+    """alpha_k = (H + lam I)^-1 [I - (I - eta (H + lam I))^k] (y - u0) for each k: the dual coefficients of
+    GD on RDI or AUX for the linearised model (module docstring). ``steps`` may include np.inf (the ridge
+    solution). Returns (len(steps), n)."""
+    lam_h, V = _eigh_psd(H)
+    n = len(lam_h)
+    y = _validate.vector(y, "y", n)
+    u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)
+    lam = float(lam)
+    if not math.isfinite(lam) or lam < 0:
+        raise ValueError(f"lam must be a finite number >= 0, got {lam}")
+    eta = _validate.positive(eta, "eta")
+    mu = lam_h + lam
+    k = np.atleast_1d(np.asarray(steps, dtype=np.float64))
+    if k.ndim != 1 or np.any(k < 0) or np.any(np.isnan(k)):
+        raise ValueError("steps must be a 1-D list of step counts >= 0 (np.inf for the limit)")
+    q = 1.0 - eta * mu
+    finite = np.isfinite(k)
+    if not finite.all() and (np.any(mu <= 0) or np.any(np.abs(q) >= 1)):
+        raise ValueError(f"GD does not converge: the limit needs H + lam I positive definite (smallest eigenvalue "
+                         f"{mu.min():.3g}) and eta in (0, 2 / lambda_max(H + lam I)) = (0, {2 / mu.max():.4g}), got {eta}")
+    kk = np.where(finite, k, 0.0)[:, None]
+    pw = np.where(finite[:, None], q[None, :] ** kk, 0.0)          # (1 - eta mu)^k, -> 0 in the limit
+    safe = np.where(mu > 0, mu, 1.0)
+    g = np.where(mu > 0, (1.0 - pw) / safe, eta * kk)              # (1 - (1 - eta mu)^k) / mu  (-> eta k at mu = 0)
+    return (g * (V.T @ (y - u0))) @ V.T
+
+
+def ridge_gd_predictor(K_xX, H, y, lam: float, eta: float, steps, f0_x=None, u0=None) -> np.ndarray:
+    """f_k(x) = f0(x) + k(x, X) alpha_k: the test predictions of the linearised slide model after k GD steps on
+    RDI or AUX (the same for both), and with k = np.inf kernel ridge regression with ridge lam. (len(steps), n_test)."""
+    alpha = ridge_gd_coefficients(H, y, lam, eta, steps, u0)
+    K_xX = _validate.matrix(K_xX, "K_xX")
+    if K_xX.shape[1] != alpha.shape[1]:
+        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {alpha.shape[1]} x {alpha.shape[1]}")
+    f0 = 0.0 if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
+    return f0 + alpha @ K_xX.T
+
+
+def kernel_eig(H) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (ascending, round-off negatives clipped to 0) and eigenvectors of a PSD kernel matrix: compute
+    once and pass as ``eig=`` to :func:`ridge_path` and :func:`ridge_flow_predictor` to reuse across calls."""
+    return _eigh_psd(H)
+
+
+def _spectral(K_xX, H, y, eig):
+    lam_h, V = kernel_eig(H) if eig is None else eig
+    n = len(lam_h)
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim not in (1, 2) or y.shape[-1] != n or not np.all(np.isfinite(y)):
+        raise ValueError(f"y must be finite with last dimension n = {n} (one label per training point), got shape {y.shape}")
+    K_xX = _validate.matrix(K_xX, "K_xX")
+    if K_xX.shape[1] != n:
+        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {n} x {n}")
+    return lam_h, y @ V, K_xX @ V
+
+
+def _ridges(lams):
+    lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
+    if lams.ndim != 1 or np.any(~np.isfinite(lams)) or np.any(lams < 0):
+        raise ValueError("lams must be finite and >= 0")
+    return lams
+
+
+def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
+    """f_ridge(x) = k(x, X) (H + lam I)^-1 y for many ridges at once, from one eigendecomposition of H
+    (the slides' f_ridge; ntklib.regression.kernel_regression does one ridge by Cholesky).
+    y is (n,) or (k, n) for k label vectors; returns (len(lams), n_test) or (k, len(lams), n_test)."""
+    lam_h, yV, KV = _spectral(K_xX, H, y, eig)
+    mu = lam_h + _ridges(lams)[:, None]
+    if np.any(mu <= 0):
+        raise _validate.NotPositiveDefiniteError("H + lam I is singular for lam = 0; use a positive ridge")
+    return np.einsum("...j,lj,tj->...lt", yV, 1.0 / mu, KV)
+
+
+def ridge_flow_predictor(K_xX, H, y, lam: float, t, eig=None) -> np.ndarray:
+    """Gradient flow on RDI or AUX for the linearised (or infinitely wide) net, started at f = 0:
+    f(x, t) = k(x, X) (H + lam I)^-1 (I - exp(-t (H + lam I))) y; lam = 0 is plain training (Section 2's
+    gradient_flow_predictor). y is (n,) or (k, n); returns (len(t), n_test) or (k, len(t), n_test)."""
+    lam_h, yV, KV = _spectral(K_xX, H, y, eig)
+    mu = lam_h + _ridges([lam])[0]
+    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    if t.ndim != 1 or np.any(t < 0) or np.any(np.isnan(t)):
+        raise ValueError("times t must be >= 0")
+    tm = np.outer(t, mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(tm > 1e-12, -np.expm1(-tm) / np.where(mu > 0, mu, 1.0), t[:, None] * np.ones_like(mu))
+    return np.einsum("...j,sj,tj->...st", yV, g, KV)
+
+
+# --- label noise ----------------------------------------------------------------------------------------
+
+def symmetric_transition_matrix(p: float, n_classes: int) -> np.ndarray:
+    """P_ij = Pr[class j -> class i] for symmetric flips at rate p: P = (1 - p) I + p / (C - 1) (1 1^T - I).
+    Columns sum to 1. This is the noise of ntklib.datasets.symmetric_flip."""
+    p = _validate.probability(p, "p")
+    C = _validate.positive_int(n_classes, "n_classes")
+    if C < 2:
+        raise ValueError(f"need at least 2 classes, got {C}")
+    return (1 - p) * np.eye(C) + p / (C - 1) * (np.ones((C, C)) - np.eye(C))
+
+
+def empirical_transition_matrix(y_clean, y_noisy, n_classes: int | None = None) -> np.ndarray:
+    """The observed P_ij = #{clean j, noisy i} / #{clean j} (labels 0..C-1, or -1/+1 mapped to 0/1)."""
+    yc, yn = np.asarray(y_clean), np.asarray(y_noisy)
+    if yc.shape != yn.shape or yc.ndim != 1:
+        raise ValueError(f"y_clean and y_noisy must be 1-D of equal length, got {yc.shape} and {yn.shape}")
+    if np.isin(yc, (-1, 1)).all() and np.isin(yn, (-1, 1)).all():
+        yc, yn = (yc > 0).astype(int), (yn > 0).astype(int)
+    yc, yn = yc.astype(int), yn.astype(int)
+    C = int(max(yc.max(), yn.max()) + 1) if n_classes is None else int(n_classes)
+    if yc.min() < 0 or yn.min() < 0 or max(yc.max(), yn.max()) >= C:
+        raise ValueError(f"labels must be integers in 0..{C - 1}")
+    counts = np.zeros((C, C))
+    np.add.at(counts, (yn, yc), 1.0)
+    col = counts.sum(axis=0, keepdims=True)
+    return np.divide(counts, col, out=np.full_like(counts, np.nan), where=col > 0)

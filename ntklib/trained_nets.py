@@ -1,0 +1,238 @@
+"""Finite fully connected ReLU classifiers trained by minibatch SGD: the trained-net baselines of Section 4,
+in two parameterisations and with optional AUX variables. (ntklib.mlp is Section 1's JAX trainer for the
+standard parameterisation; this module adds what Section 4 compares.)
+
+Written in numpy with explicit backpropagation (checked against JAX autodiff in the tests): the nets here
+are small and each data set has its own shapes, so a compiled framework would spend more time compiling
+than training.
+
+- Parameterisations (Arora et al. 2020 compare both on UCI): ``"standard"``, z = h W + b with He
+  initialisation W ~ N(0, 2 / fan_in) for hidden layers, N(0, 1 / fan_in) for the readout, b = 0 (He et al.
+  2015); ``"ntk"``, z = (W_std / sqrt(fan_in)) h W + b_std b with W, b ~ N(0, 1), W_std = sqrt(2) for hidden
+  layers and 1 for the readout, b_std = 0.1 (Jacot et al. 2018; neural-tangents' stax.Dense). At
+  initialisation both compute the same function in distribution, up to the small bias; under SGD the NTK
+  parameterisation scales every layer's step by 1 / fan_in relative to the standard one.
+- Losses: ``"cce"`` (softmax cross-entropy) or ``"mse"`` (1/2 ||out - e_y||^2 on one-hot targets), averaged
+  over the minibatch.
+- AUX (Hu, Li & Yu, ICLR 2020; lecture Section 4): one trainable b_i in R^C per training example, added to
+  the output inside the loss only, l(f(x_i) + sqrt(lam) b_i, y~_i); b starts at 0 and is trained with the
+  weights. lam = 0 is plain training; predictions never use b. (For the squared loss on a linearised net this
+  is kernel ridge regression with ridge lam, whatever the loss's overall scale: ntklib.noisy.)
+- SGD with heavy-ball momentum, v <- mu v + g, p <- p - lr v, on the minibatches of a fresh permutation per
+  epoch (the last incomplete batch is dropped).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits   # a scikit-learn dependency
+
+from . import _validate
+
+PARAMETERIZATIONS = ("standard", "ntk")
+LOSSES = ("cce", "mse")
+NTK_W_STD, NTK_B_STD = math.sqrt(2.0), 0.1
+
+
+def init_params(seed: int, d_in: int, d_out: int, depth: int, width: int, parameterization: str = "standard",
+                dtype=np.float32) -> list:
+    """[(W, b)] for ``depth`` hidden ReLU layers of ``width`` and a linear readout; W is (fan_in, fan_out)."""
+    _check_param(parameterization)
+    sizes = [_validate.positive_int(d_in, "d_in")] + [_validate.positive_int(width, "width")] * \
+        _validate.positive_int(depth, "depth") + [_validate.positive_int(d_out, "d_out")]
+    rng = np.random.default_rng(seed)
+    params = []
+    for k, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W, b = rng.standard_normal((fi, fo)), rng.standard_normal(fo)
+        if parameterization == "standard":
+            gain = 2.0 if k < len(sizes) - 2 else 1.0
+            W, b = W * math.sqrt(gain / fi), np.zeros(fo)
+        params.append((W.astype(dtype), b.astype(dtype)))
+    return params
+
+
+def _check_param(p):
+    if p not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {p!r}")
+
+
+def _scales(params, parameterization):
+    """Per layer (a, c) with z = a (h W) + c b."""
+    if parameterization == "standard":
+        return [(1.0, 1.0)] * len(params)
+    last = len(params) - 1
+    return [((NTK_W_STD if k < last else 1.0) / math.sqrt(W.shape[0]), NTK_B_STD) for k, (W, _) in enumerate(params)]
+
+
+def forward(params, X, parameterization: str = "standard", *, keep: bool = False):
+    """Outputs (logits) on the rows of X; with ``keep`` also the layer inputs and pre-activations."""
+    _check_param(parameterization)
+    h, ins, pre = X, [], []
+    scales = _scales(params, parameterization)
+    for k, ((W, b), (a, c)) in enumerate(zip(params, scales)):
+        ins.append(h)
+        z = a * (h @ W) + c * b
+        pre.append(z)
+        h = np.maximum(z, 0) if k < len(params) - 1 else z
+    return (h, ins, pre) if keep else h
+
+
+def loss_and_grads(params, X, Y, parameterization: str = "standard", loss: str = "cce", b_aux=None,
+                   sqrt_lam: float = 0.0):
+    """Mean minibatch loss of out = f(X) + sqrt_lam * b_aux against one-hot Y, its gradients [(dW, db)] and
+    its gradient in b_aux (None without AUX). Explicit backpropagation."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    out, ins, pre = forward(params, X, parameterization, keep=True)
+    if b_aux is not None:
+        out = out + sqrt_lam * b_aux
+    B = X.shape[0]
+    if loss == "cce":
+        z = out - out.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        value = -float(np.sum(Y * logp)) / B
+        g = (np.exp(logp) - Y) / B
+    else:
+        r = out - Y
+        value = 0.5 * float(np.sum(r * r)) / B
+        g = r / B
+    g_aux = sqrt_lam * g if b_aux is not None else None
+    grads = [None] * len(params)
+    scales = _scales(params, parameterization)
+    for k in range(len(params) - 1, -1, -1):
+        (W, _), (a, c) = params[k], scales[k]
+        grads[k] = (a * (ins[k].T @ g), c * g.sum(axis=0))
+        if k:
+            g = (a * (g @ W.T)) * (pre[k - 1] > 0)
+    return value, grads, g_aux
+
+
+@dataclass
+class TrainResult:
+    """One configuration of :func:`train`: accuracy on each evaluation set after the recorded epochs."""
+
+    lr: float
+    aux_lambda: float
+    seed: int
+    epochs: np.ndarray     # 1-based epoch numbers at which the evaluation sets were scored
+    history: dict          # eval-set name -> accuracy at those epochs
+    train_loss: np.ndarray  # mean minibatch loss of each recorded epoch (with the AUX term, on the noisy labels)
+    params: list           # final weights (AUX variables are not kept: predictions never use them)
+
+    def best(self, on: str) -> int:
+        """Index (into ``epochs``) of the highest accuracy on eval set ``on``, first on ties: early stopping."""
+        return int(np.argmax(self.history[on]))
+
+
+def train(X, labels, n_classes: int, *, depth: int = 2, width: int = 256, parameterization: str = "standard",
+          loss: str = "cce", lr=0.05, aux_lambda=0.0, seed=0, epochs: int = 100, batch_size: int = 128,
+          momentum: float = 0.9, eval_sets: dict | None = None, eval_every: int = 1,
+          dtype=np.float32) -> list[TrainResult]:
+    """Train one net per configuration by minibatch SGD with momentum and score it on ``eval_sets``.
+
+    ``labels``: one label vector (n,) in 0..C-1, or k of them (k, n) (e.g. several noise levels); ``lr``,
+    ``aux_lambda`` and ``seed`` are scalars or length-k lists (scalars broadcast). ``eval_sets`` maps a name to
+    (X, y) with clean labels, scored every ``eval_every`` epochs and after the last one.
+    """
+    X = _validate.matrix(X, "X").astype(dtype)
+    n = X.shape[0]
+    C = _validate.positive_int(n_classes, "n_classes")
+    if C < 2:
+        raise ValueError(f"need at least 2 classes, got {C}")
+    L = np.asarray(labels)
+    L = L[None] if L.ndim == 1 else L
+    if L.ndim != 2 or L.shape[1] != n:
+        raise ValueError(f"labels must be (n,) or (k, n) with n = {n} rows of X, got shape {np.shape(labels)}")
+    if L.dtype.kind not in "iu":
+        if not np.all(L == np.round(L)):
+            raise ValueError("labels must be integer class indices")
+        L = L.astype(int)
+    if L.min() < 0 or L.max() >= C:
+        raise ValueError(f"labels must be in 0..{C - 1}")
+    _check_param(parameterization)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    depth = _validate.positive_int(depth, "depth")
+    width = _validate.positive_int(width, "width")
+    epochs = _validate.positive_int(epochs, "epochs")
+    eval_every = _validate.positive_int(eval_every, "eval_every")
+    batch = min(_validate.positive_int(batch_size, "batch_size"), n)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    k = max(len(L), *(np.size(v) for v in (lr, aux_lambda, seed)))
+
+    def bcast(v, name):
+        v = np.atleast_1d(np.asarray(v, dtype=np.float64))
+        if v.ndim != 1 or len(v) not in (1, k):
+            raise ValueError(f"{name} has {v.size} entries; expected 1 or {k}")
+        return np.broadcast_to(v, (k,)).copy()
+
+    lrs, lams, seeds = bcast(lr, "lr"), bcast(aux_lambda, "aux_lambda"), bcast(seed, "seed").astype(int)
+    if len(L) not in (1, k):
+        raise ValueError(f"labels has {len(L)} rows; expected 1 or {k}")
+    L = np.broadcast_to(L, (k, n))
+    if np.any(lrs <= 0) or not np.all(np.isfinite(lrs)):
+        raise ValueError("lr must be positive")
+    if np.any(lams < 0) or not np.all(np.isfinite(lams)):
+        raise ValueError("aux_lambda must be >= 0")
+    evals = {}
+    for name, (Xv, yv) in (eval_sets or {}).items():
+        Xv = _validate.matrix(Xv, f"eval_sets[{name!r}] X").astype(dtype)
+        if Xv.shape[1] != X.shape[1]:
+            raise ValueError(f"eval set {name!r} has {Xv.shape[1]} features, X has {X.shape[1]}")
+        evals[name] = (Xv, np.asarray(yv))
+    eye = np.eye(C, dtype=dtype)
+    marks = sorted({e for e in range(eval_every, epochs + 1, eval_every)} | {epochs})
+    with threadpool_limits(1):   # minibatch matmuls are small: one BLAS thread is faster, and far faster on a busy machine
+        return [_train_one(X, eye[L[j]], lrs[j], lams[j], seeds[j], depth, width, parameterization, loss, epochs,
+                           batch, momentum, evals, marks, dtype) for j in range(k)]
+
+
+def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum, evals, marks, dtype):
+    n, C = Y.shape
+    rng = np.random.default_rng(seed + 1)
+    params = init_params(seed, X.shape[1], C, depth, width, parameterization, dtype)
+    vel = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    aux = lam > 0
+    sqrt_lam = dtype(math.sqrt(lam))
+    b_aux = np.zeros((n, C), dtype) if aux else None
+    v_aux = np.zeros((n, C), dtype) if aux else None
+    hist = {name: [] for name in evals}
+    losses = []
+    for e in range(1, epochs + 1):
+        perm = rng.permutation(n)
+        epoch_loss = []
+        with np.errstate(over="ignore", invalid="ignore"):        # divergence is reported below
+            for s in range(n // batch):
+                idx = perm[s * batch:(s + 1) * batch]
+                value, grads, g_aux = loss_and_grads(params, X[idx], Y[idx], parameterization, loss,
+                                                     b_aux[idx] if aux else None, sqrt_lam)
+                epoch_loss.append(value)
+                for (W, b), (vW, vb), (gW, gb) in zip(params, vel, grads):
+                    vW *= momentum
+                    vW += gW
+                    vb *= momentum
+                    vb += gb
+                    W -= lr * vW
+                    b -= lr * vb
+                if aux:
+                    v_aux *= momentum
+                    v_aux[idx] += g_aux
+                    b_aux -= lr * v_aux
+        if not np.all(np.isfinite(params[-1][0])):
+            raise FloatingPointError(f"training diverged (lr = {lr}, {parameterization}, {loss}) at epoch {e}; "
+                                     f"use a smaller learning rate")
+        if e in marks:
+            losses.append(float(np.mean(epoch_loss)))
+            for name, (Xv, yv) in evals.items():
+                hist[name].append(float(np.mean(np.argmax(forward(params, Xv, parameterization), axis=1) == yv)))
+    return TrainResult(float(lr), float(lam), int(seed), np.array(marks),
+                       {name: np.array(v) for name, v in hist.items()}, np.array(losses), params)
+
+
+def predict(params, X, parameterization: str = "standard") -> np.ndarray:
+    """Class predictions (argmax of the outputs)."""
+    X = _validate.matrix(X, "X").astype(params[0][0].dtype)
+    return np.argmax(forward(params, X, parameterization), axis=1)

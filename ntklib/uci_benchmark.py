@@ -1,0 +1,341 @@
+"""The UCI benchmark of Arora, Du, Li, Salakhutdinov, Wang & Yu, "Harnessing the power of infinitely wide
+deep nets on small-data tasks" (ICLR 2020), Section 4.1 and Table 1: the lecture's "NTK on small to medium
+scale datasets".
+
+Protocol, as in the paper and its code (github.com/LeoYu/neural-tangent-kernel-UCI):
+
+- **Data**: the 90 of the 121 sets of Fernandez-Delgado et al. (2014) with at most 5000 samples and no
+  separate test file (ntklib.datasets.uci_benchmark_names), features standardised by that preprocessing.
+- **NTK**: the NTK of a fully connected ReLU net with L = 1..5 layers (L - 1 hidden layers; L = 1 is the
+  linear kernel) of which the bottom L' = 0..L-1 are fixed, i.e. not trained (15 kernels), as a precomputed
+  kernel in an SVM (scikit-learn SVC, one-vs-one), C in {10^-2, ..., 10^4}. The kernel is
+  ntklib.kernels.fc_relu_ntk (neural-tangents' NTK parameterisation, W_std^2 = 2, no bias), computed for all
+  (L, L') in one pass by :func:`ntk_kernel_family`; the authors' code uses c_sigma = 1 and no 1/d input scale,
+  which multiplies each kernel by a constant, i.e. shifts the C grid by a constant factor.
+- **Selection**: train on the first line of conxuntos.dat, pick the hyper-parameters with the best accuracy
+  on the second (the first maximum in grid order, as the authors' code does).
+- **Accuracy**: the mean over the 4 (train, test) pairs of conxuntos_kfold.dat with the chosen
+  hyper-parameters (these 4 test sets overlap; see ntklib.datasets.uci).
+- **Metrics** (Fernandez-Delgado et al.'s, the slide's table): Friedman rank (the average rank over data sets;
+  1 = best, ties share the mean rank), average accuracy and its standard deviation over data sets, P90 / P95
+  (the fraction of data sets on which a classifier reaches at least 90% / 95% of the best accuracy of all
+  compared classifiers), PMA (the mean and standard deviation of accuracy / best accuracy, in %). These
+  depend on the set of classifiers compared: the paper ranks among 180 classifiers, we rank among ours.
+
+Baselines (selected the same way): SVM with a Gaussian kernel exp(-g ||x - z||^2 / d) and with a polynomial
+kernel (x.z / d + 1)^deg, a random forest (scikit-learn), and finite nets trained by SGD in the standard (He)
+and the NTK parameterisation (ntklib.trained_nets). Results are cached per data set and classifier (JSON,
+keyed by the data and the protocol), NTK kernels of small data sets too, so a rerun is cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import rankdata
+
+from . import _validate, report
+from . import datasets as _datasets
+
+CACHE_VERSION = 1
+
+#: Table 1 of Arora et al. (2020) as on the slide: Friedman rank (among 180 classifiers), average accuracy
+#: (%, mean and std over the 90 data sets), P90 (%), P95 (%), PMA (%, mean and std).
+SLIDE_TABLE = {
+    "NTK": (28.34, 81.95, 14.10, 88.89, 72.22, 95.72, 5.17),
+    "NN (He init)": (40.97, 80.88, 14.96, 81.11, 65.56, 94.34, 7.22),
+    "NN (NTK init)": (38.06, 81.02, 14.47, 85.56, 60.00, 94.55, 5.89),
+    "RF": (33.51, 81.56, 13.90, 85.56, 67.78, 95.25, 5.30),
+    "Gaussian kernel": (35.76, 81.03, 15.09, 85.56, 72.22, 94.56, 8.22),
+    "Polynomial kernel": (38.44, 78.21, 20.30, 80.00, 62.22, 91.29, 18.05),
+}
+CLASSIFIERS = tuple(SLIDE_TABLE)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Hyper-parameter grids. Defaults are the paper's for the NTK; the baselines' grids are ours."""
+
+    max_layers: int = 5
+    C_grid: tuple = tuple(10.0 ** k for k in range(-2, 5))
+    svm_max_iter: int = 1_000_000                       # libsvm iteration cap (see svm_accuracy)
+    gauss_g: tuple = (0.0625, 0.25, 1.0, 4.0)          # gamma = g / d
+    poly_degrees: tuple = (2, 3, 4)
+    rf_trees: int = 100
+    rf_max_features: tuple = ("sqrt", 0.5)
+    nn_depths: tuple = (1, 3)                           # hidden layers
+    nn_width: int = 128
+    # NTK-parameterised SGD with lr equals standard SGD with per-layer rates lr * W_std^2 / fan_in, hence 100x
+    nn_lrs: dict = field(default_factory=lambda: {"standard": (0.003, 0.03), "ntk": (0.3, 3.0)})
+    nn_steps: int = 500                                 # SGD steps (epochs = steps * batch / n, at least 1)
+    nn_batch: int = 64
+    seed: int = 0
+    kernel_cache_max_n: int = 800                       # cache the 15 NTK kernels (float32) up to this n
+
+    def key(self, classifier: str) -> str:
+        """A hash of what determines one classifier's results (the cache key)."""
+        relevant = {"NTK": ("max_layers", "C_grid", "svm_max_iter"), "Gaussian kernel": ("gauss_g", "C_grid", "svm_max_iter"),
+                    "Polynomial kernel": ("poly_degrees", "C_grid", "svm_max_iter"), "RF": ("rf_trees", "rf_max_features", "seed"),
+                    "NN (He init)": ("nn_depths", "nn_width", "nn_lrs", "nn_steps", "nn_batch", "seed"),
+                    "NN (NTK init)": ("nn_depths", "nn_width", "nn_lrs", "nn_steps", "nn_batch", "seed")}[classifier]
+        d = asdict(self)
+        blob = json.dumps({"v": CACHE_VERSION, "clf": classifier, **{k: d[k] for k in relevant}}, sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+# --- kernels --------------------------------------------------------------------------------------------
+
+def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_std: float = 0.0):
+    """Yield ((L, L'), K) for L = 1..max_layers layers and L' = 0..L-1 fixed bottom layers, in that order: the
+    NTK of a fully connected ReLU net (NTK parameterisation), equal to
+    ntklib.kernels.fc_relu_ntk(X, depth=L-1, W_std, b_std, n_fixed=L') for L >= 2 and to the linear kernel
+    W_std^2 X X^T / d + b_std^2 for L = 1 (tested). One pass shares the NNGP recursion among all 15 kernels;
+    the yielded arrays are never modified afterwards."""
+    X = _validate.matrix(X, "X").astype(np.float64)
+    max_layers = _validate.positive_int(max_layers, "max_layers")
+    w2, b2 = float(W_std) ** 2, float(b_std) ** 2
+    nngp = w2 * (X @ X.T) / X.shape[1] + b2
+    q = np.diag(nngp).copy()
+    ntk = {0: nngp}                         # f -> NTK with the bottom f layers fixed (f = 0 only so far)
+    yield (1, 0), nngp
+    for layer in range(1, max_layers):
+        norm = np.sqrt(np.outer(q, q))
+        cos = np.clip(np.divide(nngp, norm, out=np.zeros_like(nngp), where=norm > 0), -1.0, 1.0)
+        theta = np.arccos(cos)
+        dot = w2 * (np.pi - theta) / (2 * np.pi)
+        nngp = w2 * norm * (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi) + b2
+        del norm, cos, theta
+        q = w2 * q / 2 + b2
+        ntk = {f: ntk[f] * dot + nngp for f in ntk}
+        ntk[layer] = nngp                   # the first `layer` layers fixed: only the new top layers train
+        for f in range(layer + 1):
+            yield (layer + 1, f), ntk[f]
+
+
+def gaussian_kernel(X, g: float) -> np.ndarray:
+    """exp(-g ||x - z||^2 / d) (the RBF kernel with gamma = g / d)."""
+    X = _validate.matrix(X, "X").astype(np.float64)
+    sq = np.einsum("ij,ij->i", X, X)
+    D = np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0)
+    return np.exp(-g * D / X.shape[1])
+
+
+def polynomial_kernel(X, degree: int) -> np.ndarray:
+    """(x.z / d + 1)^degree."""
+    X = _validate.matrix(X, "X").astype(np.float64)
+    return (X @ X.T / X.shape[1] + 1.0) ** degree
+
+
+# --- metrics --------------------------------------------------------------------------------------------
+
+def _acc_matrix(acc) -> np.ndarray:
+    A = np.asarray(acc, dtype=np.float64)
+    if A.ndim != 2 or A.size == 0:
+        raise ValueError(f"accuracies must be a (data sets, classifiers) table, got shape {A.shape}")
+    if not np.all(np.isfinite(A)) or A.min() < 0 or A.max() > 1:
+        raise ValueError("accuracies must be finite fractions in [0, 1]")
+    if np.any(A.max(axis=1) <= 0):
+        raise ValueError("a data set on which every classifier has accuracy 0 has no maximum to compare with")
+    return A
+
+
+def friedman_ranks(acc) -> np.ndarray:
+    """Average rank of each classifier over data sets (1 = most accurate; ties share the mean rank)."""
+    A = _acc_matrix(acc)
+    return np.mean([rankdata(-row, method="average") for row in A], axis=0)
+
+
+def p_of_max(acc, frac: float) -> np.ndarray:
+    """P90 / P95: fraction of data sets on which a classifier reaches >= frac * the best accuracy there."""
+    A = _acc_matrix(acc)
+    frac = _validate.probability(frac, "frac")
+    return np.mean(A >= frac * A.max(axis=1, keepdims=True) - 1e-12, axis=0)
+
+
+def pma(acc) -> tuple[np.ndarray, np.ndarray]:
+    """Percentage of the maximum accuracy: mean and std over data sets of 100 * acc / best acc."""
+    A = _acc_matrix(acc)
+    P = 100.0 * A / A.max(axis=1, keepdims=True)
+    return P.mean(axis=0), P.std(axis=0)
+
+
+def summary_table(acc, names) -> dict:
+    """The slide's columns for each classifier: Friedman rank, average accuracy (%) and std, P90, P95 (%), PMA
+    (%) and std. ``acc`` is (data sets, classifiers), fractions; std is the population std (numpy default)."""
+    A = _acc_matrix(acc)
+    if len(names) != A.shape[1]:
+        raise ValueError(f"{len(names)} names for {A.shape[1]} classifiers")
+    fr, p90, p95, (pm, ps) = friedman_ranks(A), p_of_max(A, 0.9), p_of_max(A, 0.95), pma(A)
+    return {name: (fr[j], 100 * A[:, j].mean(), 100 * A[:, j].std(), 100 * p90[j], 100 * p95[j], pm[j], ps[j])
+            for j, name in enumerate(names)}
+
+
+# --- fitting --------------------------------------------------------------------------------------------
+
+def svm_accuracy(K_train, K_test, y_train, y_test, C: float, max_iter: int = 1_000_000) -> float:
+    """Accuracy of SVC(kernel='precomputed', C) trained on K_train (n_tr, n_tr), tested on K_test (n_te, n_tr).
+    A training set with one class predicts that class (SVC refuses to fit it). libsvm's iterations are capped at
+    ``max_iter``: a linear kernel with C = 10^4 on non-separable data otherwise runs ~3e8 iterations (minutes)
+    for a solution that predicts like the C = 1 one; a capped fit is used as it is."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import SVC
+    classes = np.unique(y_train)
+    if len(classes) == 1:
+        return float(np.mean(y_test == classes[0]))
+    clf = SVC(kernel="precomputed", C=C, cache_size=500, max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(K_train, y_train)
+    return float(np.mean(clf.predict(K_test) == y_test))
+
+
+def _sub(K, rows, cols):
+    return K[np.ix_(rows, cols)]
+
+
+def select_kernel_svm(kernels, y, split, folds, C_grid, max_iter: int = 1_000_000):
+    """The protocol for a family of precomputed kernels: ``kernels`` yields (hp, K) with K over all n points.
+    Returns (validation accuracy per (hp, C), chosen (hp, C), accuracy per fold)."""
+    tr, va = split
+    val, best, best_acc, best_K = {}, None, -1.0, None
+    for hp, K in kernels:
+        Ktr, Kva = _sub(K, tr, tr), _sub(K, va, tr)
+        for C in C_grid:
+            a = svm_accuracy(Ktr, Kva, y[tr], y[va], C, max_iter)
+            val[f"{hp}|{C:g}"] = a
+            if a > best_acc:
+                best, best_acc, best_K = (hp, C), a, K
+    fold_acc = [svm_accuracy(_sub(best_K, a, a), _sub(best_K, b, a), y[a], y[b], best[1], max_iter) for a, b in folds]
+    return val, best, fold_acc
+
+
+def _rf_accuracy(X, y, train, test, max_features, trees, seed):
+    from sklearn.ensemble import RandomForestClassifier
+    clf = RandomForestClassifier(n_estimators=trees, max_features=max_features, random_state=seed, n_jobs=1)
+    clf.fit(X[train], y[train])
+    return float(np.mean(clf.predict(X[test]) == y[test]))
+
+
+def _nn_accuracy(X, y, C, train, test, depth, param, lr, proto) -> float:
+    """Test accuracy of one finite net trained on ``train``; a diverging learning rate scores 0."""
+    from . import trained_nets
+    n = len(train)
+    batch = min(proto.nn_batch, n)
+    epochs = max(1, round(proto.nn_steps * batch / n))
+    try:
+        run = trained_nets.train(X[train], y[train], C, depth=depth, width=proto.nn_width, parameterization=param,
+                                 loss="cce", lr=lr, seed=proto.seed, epochs=epochs, batch_size=batch,
+                                 eval_sets={"test": (X[test], y[test])}, eval_every=epochs)[0]
+    except FloatingPointError:
+        return 0.0
+    return float(run.history["test"][-1])
+
+
+def evaluate(ds, classifier: str, proto: Protocol, kernel_cache: Path | None = None) -> dict:
+    """Run the protocol for one classifier on one UCI data set (an ntklib.datasets.UCIDataset)."""
+    if classifier not in CLASSIFIERS:
+        raise ValueError(f"unknown classifier {classifier!r}; choose from {CLASSIFIERS}")
+    X, y = ds.X, ds.y
+    t0, c0 = time.perf_counter(), time.process_time()
+    if classifier in ("NTK", "Gaussian kernel", "Polynomial kernel"):
+        if classifier == "NTK":
+            fam = _cached_ntk_family(X, proto, kernel_cache)
+        elif classifier == "Gaussian kernel":
+            fam = ((("g", g), gaussian_kernel(X, g)) for g in proto.gauss_g)
+        else:
+            fam = ((("degree", dg), polynomial_kernel(X, dg)) for dg in proto.poly_degrees)
+        val, best, folds = select_kernel_svm(fam, y, ds.train_val_split, ds.folds, proto.C_grid, proto.svm_max_iter)
+        chosen = {"hp": list(best[0]), "C": best[1]}
+    elif classifier == "RF":
+        tr, va = ds.train_val_split
+        val = {str(mf): _rf_accuracy(X, y, tr, va, mf, proto.rf_trees, proto.seed) for mf in proto.rf_max_features}
+        mf = proto.rf_max_features[int(np.argmax([val[str(m)] for m in proto.rf_max_features]))]
+        folds = [_rf_accuracy(X, y, a, b, mf, proto.rf_trees, proto.seed) for a, b in ds.folds]
+        chosen = {"max_features": mf}
+    else:
+        param = "standard" if classifier == "NN (He init)" else "ntk"
+        lrs = proto.nn_lrs[param]
+        tr, va = ds.train_val_split
+        val, grid = {}, []
+        for depth in proto.nn_depths:
+            for lr in lrs:
+                a = _nn_accuracy(X, y, ds.n_classes, tr, va, depth, param, lr, proto)
+                val[f"{depth}|{lr:g}"] = a
+                grid.append((a, depth, lr))
+        best = max(grid, key=lambda g: g[0])             # first maximum in grid order
+        folds = [_nn_accuracy(X, y, ds.n_classes, a, b, best[1], param, best[2], proto) for a, b in ds.folds]
+        chosen = {"depth": best[1], "lr": best[2]}
+    return {"dataset": ds.name, "classifier": classifier, "n": len(y), "d": X.shape[1], "classes": ds.n_classes,
+            "val": val, "chosen": chosen, "folds": folds, "accuracy": float(np.mean(folds)),
+            "seconds": round(time.perf_counter() - t0, 3), "cpu_seconds": round(time.process_time() - c0, 3)}
+
+
+def _cached_ntk_family(X, proto, kernel_cache):
+    if kernel_cache is None or len(X) > proto.kernel_cache_max_n:
+        return ntk_kernel_family(X, proto.max_layers)
+    path = Path(kernel_cache) / f"ntk-{_fingerprint(X)}-{proto.max_layers}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return [(tuple(int(v) for v in k.split("_")), z[k].astype(np.float64)) for k in z.files]
+    fam = list(ntk_kernel_family(X, proto.max_layers))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **{f"{L}_{f}": K.astype(np.float32) for (L, f), K in fam})
+    tmp.replace(path)
+    return fam
+
+
+def _fingerprint(*arrays) -> str:
+    h = hashlib.sha1()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def data_key(ds) -> str:
+    """A hash of a data set's content and splits (part of the cache key)."""
+    return _fingerprint(ds.X, ds.y, *ds.train_val_split, *(i for f in ds.folds for i in f))
+
+
+def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=None, progress: bool = True,
+        data_dir=None, compute: bool = True) -> dict:
+    """Evaluate every classifier on every named data set, reusing cached results. Returns
+    {(dataset, classifier): result dict}; ``cache_dir`` defaults to report.output_dir() / "cache" / "uci".
+    With ``compute=False`` only cached results are returned (nothing is computed)."""
+    cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "uci"
+    unknown = [c for c in classifiers if c not in CLASSIFIERS]
+    if unknown:
+        raise ValueError(f"unknown classifiers {unknown}; choose from {CLASSIFIERS}")
+    out = {}
+    items = report.progress(list(names), desc="UCI data sets") if progress else list(names)
+    for name in items:
+        ds = _datasets.load_uci(name, data_dir=data_dir)
+        dk = data_key(ds)
+        for clf in classifiers:
+            path = cache / name / f"{clf.replace(' ', '_').replace('(', '').replace(')', '')}-{proto.key(clf)}-{dk}.json"
+            if path.exists():
+                out[name, clf] = json.loads(path.read_text())
+                continue
+            if not compute:
+                continue
+            res = evaluate(ds, clf, proto, kernel_cache=cache / "kernels")
+            report.atomic_write_text(path, json.dumps(res, indent=1, default=str))
+            out[name, clf] = res
+    return out
+
+
+def accuracy_table(results, names, classifiers=CLASSIFIERS) -> np.ndarray:
+    """(data sets, classifiers) accuracy fractions from :func:`run`'s results."""
+    missing = [(n, c) for n in names for c in classifiers if (n, c) not in results]
+    if missing:
+        raise KeyError(f"no result for {missing[:3]}{' ...' if len(missing) > 3 else ''}")
+    return np.array([[results[n, c]["accuracy"] for c in classifiers] for n in names])

@@ -1,0 +1,60 @@
+"""ntklib.cntk: the CNTK of the architecture against Monte Carlo of the finite CNN it describes, image
+preparation, kernel classification, the finite CNN trainer, bad input."""
+import jax
+import numpy as np
+import pytest
+
+from ntklib import cntk, tolerances as tol
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("readout", ["vanilla", "gap"])
+def test_cntk_is_the_mean_empirical_ntk_of_the_cnn(rng, readout):
+    import neural_tangents as nt
+    X = rng.standard_normal((3, 4, 4, 1))
+    K = cntk.ntk(X, None, depth=2, readout=readout, batch_size=0)
+    init_fn, apply_fn, _ = cntk.architecture(2, readout, width=256, n_out=1)
+    emp = nt.empirical_ntk_fn(apply_fn, trace_axes=(-1,))
+    E = np.stack([np.asarray(emp(X, None, init_fn(jax.random.PRNGKey(s), X.shape)[1])) for s in range(12)])
+    z = np.abs(E.mean(0) - K) / (E.std(0) / np.sqrt(len(E)) + 1e-12)
+    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < 0.1 * np.abs(K).max()
+
+
+def test_batched_kernel_equals_unbatched(rng):
+    X, Z = rng.standard_normal((4, 4, 4, 1)), rng.standard_normal((2, 4, 4, 1))
+    np.testing.assert_allclose(cntk.ntk(Z, X, 1, "gap", batch_size=2), cntk.ntk(Z, X, 1, "gap", batch_size=0), rtol=1e-10)
+    with pytest.raises(ValueError, match="divide"):
+        cntk.ntk(Z, X, 1, "gap", batch_size=3)
+
+
+def test_prepare_images():
+    imgs = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)
+    X, mu, sd = cntk.prepare_images(imgs, pool=2)
+    assert X.shape == (2, 2, 2, 1)
+    np.testing.assert_allclose(X.mean(), 0, atol=1e-12)
+    np.testing.assert_allclose(X.std(), 1, atol=1e-12)
+    pooled = imgs.reshape(2, 2, 2, 2, 2).mean(axis=(2, 4)) / 255.0
+    np.testing.assert_allclose(X[..., 0], (pooled - mu) / sd)
+    with pytest.raises(ValueError, match="divide"):
+        cntk.prepare_images(imgs, pool=3)
+    with pytest.raises(ValueError, match="readout"):
+        cntk.architecture(readout="max")
+
+
+def test_kernel_classify_recovers_training_labels(rng):
+    X = rng.standard_normal((30, 5))
+    y = rng.integers(0, 3, 30)
+    K = X @ X.T + 30 * np.eye(30)            # (near) interpolation: training points get their own label back
+    np.testing.assert_array_equal(cntk.kernel_classify(K, K, y, 3), y)
+    np.testing.assert_allclose(cntk.one_hot_targets([0, 2], 3), [[2 / 3, -1 / 3, -1 / 3], [-1 / 3, -1 / 3, 2 / 3]])
+
+
+def test_train_cnn_fits_its_training_set(rng):
+    X = rng.standard_normal((16, 4, 4, 1))
+    y = rng.integers(0, 2, 16)
+    lam = np.linalg.eigvalsh(cntk.ntk(X, None, 1, "vanilla", batch_size=0))[-1]
+    pred, hist = cntk.train_cnn(X, y, X, 2, depth=1, readout="vanilla", width=64, steps=200, lr=1.0 * 16 / lam,
+                                record_every=100)
+    assert np.mean(pred == y) == 1.0 and [k for k, _ in hist] == [100, 200]
+    with pytest.raises(FloatingPointError, match="diverged"):
+        cntk.train_cnn(X, y, X, 2, depth=1, readout="vanilla", width=64, steps=50, lr=1e4)

@@ -1,0 +1,129 @@
+"""The UCI protocol of Arora et al. (2020): the NTK kernel family against fc_relu_ntk, the slide's metrics on
+hand-made tables, the selection rule, caching, and bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from ntklib import datasets, kernels, uci_benchmark as ub
+
+ACC = np.array([[0.9, 0.83, 0.9],    # ranks 1.5, 3, 1.5
+                [0.5, 1.0, 0.75],    # ranks 3, 1, 2
+                [0.6, 0.6, 0.3]])    # ranks 1.5, 1.5, 3
+
+
+def test_ntk_family_is_fc_relu_ntk(rng):
+    X = rng.standard_normal((25, 6))
+    fam = list(ub.ntk_kernel_family(X, 5))
+    assert [k for k, _ in fam] == [(L, f) for L in range(1, 6) for f in range(L)]       # 15 kernels, grid order
+    for (L, f), K in fam:
+        ref = 2.0 * X @ X.T / 6 if L == 1 else kernels.fc_relu_ntk(X, depth=L - 1, n_fixed=f)
+        np.testing.assert_allclose(K, ref, rtol=1e-7, atol=1e-9)
+    # with every layer but the top fixed, the NTK is the NNGP of the net (only the readout is trained)
+    _, nngp = kernels.fc_relu_ntk(X, depth=4, return_nngp=True)
+    np.testing.assert_allclose(dict(fam)[5, 4], nngp, rtol=1e-7)
+
+
+def test_metrics_on_a_hand_made_table():
+    np.testing.assert_allclose(ub.friedman_ranks(ACC), [2.0, 5.5 / 3, 6.5 / 3])
+    np.testing.assert_allclose(ub.p_of_max(ACC, 0.9), [2 / 3, 1.0, 1 / 3])
+    np.testing.assert_allclose(ub.p_of_max(ACC, 0.95), [2 / 3, 2 / 3, 1 / 3])
+    mean, std = ub.pma(ACC)
+    ref = 100 * ACC / ACC.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(mean, ref.mean(axis=0))
+    np.testing.assert_allclose(std, ref.std(axis=0))
+    assert mean[0] == pytest.approx(250 / 3) and std[0] == pytest.approx(np.sqrt(5000 / 9))
+    t = ub.summary_table(ACC, ["A", "B", "C"])
+    assert t["B"][0] == pytest.approx(5.5 / 3) and t["A"][1] == pytest.approx(200 / 3)
+    assert t["C"][2] == pytest.approx(100 * np.std([0.9, 0.75, 0.3]))
+
+
+def test_metric_edge_cases():
+    same = np.full((4, 3), 0.7)
+    np.testing.assert_allclose(ub.friedman_ranks(same), 2.0)     # all tied: the mean rank
+    np.testing.assert_allclose(ub.p_of_max(same, 0.95), 1.0)
+    with pytest.raises(ValueError, match="fractions"):
+        ub.friedman_ranks([[80.0, 90.0]])                         # percentages, not fractions
+    with pytest.raises(ValueError, match="table"):
+        ub.pma([0.5, 0.6])
+    with pytest.raises(ValueError, match="maximum"):
+        ub.pma([[0.0, 0.0]])
+    with pytest.raises(ValueError, match="names"):
+        ub.summary_table(ACC, ["A", "B"])
+
+
+def test_svm_accuracy_and_single_class_training_sets(rng):
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    K = X @ X.T
+    assert ub.svm_accuracy(K[:30, :30], K[30:, :30], y[:30], y[30:], 10.0) >= 0.9
+    ones = np.ones(30, int)
+    assert ub.svm_accuracy(K[:30, :30], K[30:, :30], ones, y[30:], 1.0) == np.mean(y[30:] == 1)
+
+
+def test_selection_takes_the_first_maximum(rng):
+    X = rng.standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    split = (np.arange(15), np.arange(15, 30))
+    fam = [("a", X @ X.T), ("b", X @ X.T)]          # identical kernels: "a" must win the tie
+    val, best, folds = ub.select_kernel_svm(fam, y, split, [split], (1.0, 10.0))
+    assert best[0] == "a" and len(val) == 4 and len(folds) == 1
+    assert best[1] == [c for c in (1.0, 10.0) if val[f"a|{c:g}"] == max(val.values())][0]
+
+
+def test_run_caches_results(tmp_path, shared_data):
+    proto = ub.Protocol(max_layers=2, C_grid=(1.0,), gauss_g=(1.0,), poly_degrees=(2,), rf_trees=5,
+                        rf_max_features=("sqrt",), nn_depths=(1,), nn_width=8, nn_steps=20)
+    res = ub.run(["iris"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
+    assert set(res) == {("iris", c) for c in ub.CLASSIFIERS}
+    ntk = res["iris", "NTK"]
+    assert ntk["n"] == 150 and len(ntk["folds"]) == 4 and ntk["accuracy"] == pytest.approx(np.mean(ntk["folds"]))
+    assert len(ntk["val"]) == 3                                     # (1,0), (2,0), (2,1) x one C
+    files = sorted(tmp_path.rglob("*.json"))
+    assert len(files) == 6
+    # a cached result is read back, not recomputed: tamper with one file and see it returned
+    f = next(p for p in files if p.name.startswith("RF"))
+    data = json.loads(f.read_text())
+    data["accuracy"] = 0.123
+    f.write_text(json.dumps(data))
+    again = ub.run(["iris"], ["RF"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
+    assert again["iris", "RF"]["accuracy"] == 0.123
+    # a different protocol is a different cache entry
+    other = ub.run(["iris"], ["RF"], proto=ub.Protocol(rf_trees=6, rf_max_features=("sqrt",)), cache_dir=tmp_path,
+                   progress=False, data_dir=shared_data)
+    assert other["iris", "RF"]["accuracy"] != 0.123
+    table = ub.accuracy_table(res, ["iris"])
+    assert table.shape == (1, 6)
+    with pytest.raises(KeyError):
+        ub.accuracy_table(res, ["wine"])
+
+
+def test_kernel_cache_round_trip(tmp_path, rng):
+    X = rng.standard_normal((20, 4))
+    proto = ub.Protocol(max_layers=3)
+    first = ub._cached_ntk_family(X, proto, tmp_path)
+    second = ub._cached_ntk_family(X, proto, tmp_path)
+    assert len(list(tmp_path.glob("ntk-*.npz"))) == 1
+    for (k1, K1), (k2, K2) in zip(first, second):
+        assert k1 == k2
+        np.testing.assert_allclose(K1, K2, rtol=1e-6)       # stored as float32
+
+
+def test_bad_input(shared_data):
+    ds = datasets.load_uci("iris", data_dir=shared_data)
+    with pytest.raises(ValueError, match="unknown classifier"):
+        ub.evaluate(ds, "SVM", ub.Protocol())
+    with pytest.raises(ValueError, match="unknown classifiers"):
+        ub.run(["iris"], ["kNN"], progress=False)
+    with pytest.raises(ValueError, match="max_layers"):
+        list(ub.ntk_kernel_family(np.ones((3, 2)), 0))
+
+
+def test_run_without_compute_reads_only_the_cache(tmp_path, shared_data):
+    proto = ub.Protocol(max_layers=1, C_grid=(1.0,))
+    assert ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data,
+                  compute=False) == {}
+    ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
+    got = ub.run(["iris", "wine"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data,
+                 compute=False)
+    assert set(got) == {("iris", "NTK")}
