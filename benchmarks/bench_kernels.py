@@ -276,7 +276,7 @@ def fmt(x, digits=3):
 
 
 def section_analytic(args, report, failures):
-    report.append("## 1. Infinite-width NTK, n x n: ntklib vs neural-tangents `kernel_fn` vs the Gram GEMM\n")
+    report.append("### 1. Infinite-width NTK, n x n: ntklib vs neural-tangents `kernel_fn` vs the Gram GEMM\n")
     report.append("Times in seconds. GEMM = numpy `X @ X.T` (BLAS syrk, then numpy mirrors the triangle), the floor; "
                   "syrk = the triangle alone (what ntklib starts from). err = max |K - float64 reference| over "
                   f"{CHECK_ROWS} random rows, [tolerance]; Δnt = max |ntklib - nt| (same dtype). "
@@ -316,7 +316,7 @@ def section_analytic(args, report, failures):
 
 
 def section_empirical(args, report, failures):
-    report.append(f"## 2. Empirical NTK of the two-layer net (n = {' and '.join(map(str, args.emp_n))}, d = 784, ReLU, a_r = ±1)\n")
+    report.append(f"### 2. Empirical NTK of the two-layer net (n = {' and '.join(map(str, args.emp_n))}, d = 784, ReLU, a_r = ±1)\n")
     report.append("ntklib: (X X^T) ∘ (S S^T) / m in width chunks; nt: `empirical_ntk_fn` (jitted, compiled ahead of time), "
                   "implementations 1 (Jacobian contraction) and 2 (NTK-vector products) — 3 (structured derivatives) "
                   "raises AttributeError with jax 0.5.3; jacobian: `jax.jacrev` then J J^T. err = max |K - float64 "
@@ -358,7 +358,7 @@ def section_empirical(args, report, failures):
 
 
 def section_solve(args, report, failures):
-    report.append("## 3. Kernel regression (Cholesky) and Theorem 4's loss curve, float64, H* of n unit vectors in R^784\n")
+    report.append("### 3. Kernel regression (Cholesky) and Theorem 4's loss curve, float64, H* of n unit vectors in R^784\n")
     report.append("kernel_regression = ntklib.regression.kernel_regression (validation, symmetry check, Cholesky with the "
                   "pivot check, solve); predicted_loss_gd = ntklib.spectrum.predicted_loss_gd; their floors are LAPACK's "
                   "Cholesky solve and one `np.linalg.eigh`. err: max |prediction - y| at training points (interpolation), "
@@ -382,7 +382,7 @@ def section_solve(args, report, failures):
 
 def section_book(args, report, failures):
     results = sorted((REPO / "book" / "generated" / "site" / "results").glob("*.json"))
-    report.append("## 4. The book: wall time per notebook as recorded by the pipeline\n")
+    report.append("### 4. The book: wall time per notebook as recorded by the pipeline\n")
     if not results:
         report.append("No executed notebooks found (run `make book` first).\n")
         return
@@ -449,7 +449,7 @@ def main(argv=None) -> int:
         args.sizes, args.dims, args.widths = [1000, 2000], [784], [1000, 10000]
         args.emp_n, args.solve_sizes = [300], [1000, 2000]
     started = datetime.now(timezone.utc)
-    report = [f"# ntk-book benchmark ({'quick' if args.quick else 'full'})\n",
+    report = [f"## The recorded run ({'quick' if args.quick else 'full'} benchmark)\n",
               f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()} (at start).\n",
               f"Command: `{' '.join(['benchmarks/bench_kernels.py', *(argv if argv is not None else sys.argv[1:])])}`\n"]
     print("\n".join(report), flush=True)

@@ -100,6 +100,18 @@ def positive(value, name: str) -> float:
     return value
 
 
+def gd_schedule(eta, steps, record_every) -> tuple[float, int, int]:
+    """A GD run's step size, step count and recording interval (steps a multiple of record_every)."""
+    eta = positive(eta, "eta")
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    record_every = positive_int(record_every, "record_every")
+    if steps % record_every:
+        raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
+    return eta, steps, record_every
+
+
 def probability(value, name: str, *, open_interval: bool = False) -> float:
     value = float(value)
     lo_ok = value > 0 if open_interval else value >= 0

@@ -140,13 +140,7 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
     """
     X = _validate.matrix(X, "X")
     y = _validate.vector(y, "y", X.shape[0])
-    eta = _validate.positive(eta, "eta")
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    record_every = _validate.positive_int(record_every, "record_every")
-    if steps % record_every:
-        raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
+    eta, steps, record_every = _validate.gd_schedule(eta, steps, record_every)
     bad = [s for s in snapshot_steps if s % record_every or not 0 <= s <= steps]
     if bad:
         raise ValueError(f"snapshot_steps {bad} are not multiples of record_every={record_every} within 0..{steps}")

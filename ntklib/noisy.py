@@ -161,13 +161,7 @@ def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 
         if not math.isfinite(lam) or lam < 0:
             raise ValueError(f"lam must be a finite number >= 0, got {lam}")
         clean.append((method, 0.0 if method == "plain" else lam, bool(lin)))
-    eta = _validate.positive(eta, "eta")
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    record_every = _validate.positive_int(record_every, "record_every")
-    if steps % record_every:
-        raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
+    eta, steps, record_every = _validate.gd_schedule(eta, steps, record_every)
     Xt = X[:1] if X_test is None else _validate.matrix(X_test, "X_test")
     if Xt.shape[1] != X.shape[1]:
         raise ValueError(f"X_test has {Xt.shape[1]} features, X has {X.shape[1]}")
