@@ -33,10 +33,10 @@ build: install           ## rebuild the HTML from already executed notebooks
 list: install
 	$(PY) -m ntklib list
 
-# Not part of the book or of CI (up to an hour): a maintainer's check that ntklib's kernels stay fast and right.
-# Prints the tables of book/performance.md; exits non-zero if a kernel disagrees with its float64 reference.
+# Not part of CI (about an hour on 2 quiet cores): a maintainer's check that ntklib's kernels stay fast and right.
+# Writes the tables that book/performance.md includes; exits non-zero if a kernel disagrees with its reference.
 bench: install           ## benchmark the kernels: make bench (BENCH_ARGS=--quick: a few minutes)
-	$(PY) benchmarks/bench_kernels.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_kernels.py --out book/performance_run.md $(BENCH_ARGS)
 
 lock: install            ## re-pin constraints.txt after changing dependencies in pyproject.toml
 	{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new

@@ -402,6 +402,13 @@ def section_book(args, report, failures):
     print("\n".join(report[-len(results) - 3:]), flush=True)
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename it, so the report is never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def machine() -> str:
     cpu = "?"
     try:
@@ -457,6 +464,8 @@ def main(argv=None) -> int:
     sections = dict(analytic=section_analytic, empirical=section_empirical, solve=section_solve, book=section_book)
     for name in args.sections.split(","):
         sections[name.strip()](args, report, failures)
+        if args.out:  # after every section, so an interrupted run keeps what it measured
+            write_atomic(args.out, "\n".join(report) + "\n")
     load = os.getloadavg()
     minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
     report.append(f"Finished after {minutes:.0f} min; load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.\n")
@@ -465,7 +474,7 @@ def main(argv=None) -> int:
     text = "\n".join(report)
     print("\n\n" + text)
     if args.out:
-        args.out.write_text(text + "\n")
+        write_atomic(args.out, text + "\n")
     return 1 if failures else 0
 
 
