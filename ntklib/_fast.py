@@ -96,9 +96,10 @@ def clip_cos(c):
 # --- fused tile kernels (jitted; one compilation per tile shape, dtype and static configuration) -------
 
 @partial(jax.jit, static_argnames="activation")
-def _two_layer_tile(g, a2, activation):
-    """H* of the slide model from the cosines g = x . z (the formulas of kernels.ntk_two_layer)."""
-    c = clip_cos(g)
+def _two_layer_tile(g, ix, iz, a2, activation):
+    """H* of the slide model from the Gram tile g = x . z and the inverse norms ix, iz (shape (1, tile)) of
+    its rows and columns (the formulas of kernels.ntk_two_layer, with c = x . z / (|x| |z|))."""
+    c = clip_cos(g * ix[0][:, None] * iz[0][None, :])
     if activation == "relu":
         e = 0.25 + asin(c) * (0.5 / np.pi)        # (pi - arccos c) / (2 pi), since pi - arccos c = pi/2 + asin c
     else:
@@ -225,10 +226,19 @@ def gram(X, Z, dtype) -> tuple[np.ndarray, bool]:
 def two_layer(X, Z, activation: str, a2: float, dtype) -> np.ndarray:
     """H* of the slide model (validated X, Z; Z None for the symmetric kernel)."""
     G, symmetric = gram(X, Z, dtype)
+    # Normalise by the norms as BLAS rounded them in G (as fc_relu does), not by the nominal 1: some BLAS
+    # kernels (AVX-512 float32) round a unit row's x . x more than 4 ulp from 1, past clip_cos's snap, and
+    # the diagonal would then miss 1/2 by ~1e-4. With the computed norms cos(x, x) is 1 to ~2 ulp everywhere.
+    inv = lambda sq: (1.0 / np.sqrt(sq))[None, :]
+    if symmetric:
+        ix = iz = inv(np.diagonal(G).astype(np.float64))
+    else:
+        sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
+        ix, iz = inv(sq(X)), inv(sq(Z))
     with _x64(dtype):
         a2_ = jnp.asarray(a2, dtype)
-    fn = lambda g: _two_layer_tile(g, a2_, activation)
-    (H,) = map_tiles(G, fn, symmetric=symmetric)
+    fn = lambda g, ix_, iz_: _two_layer_tile(g, ix_, iz_, a2_, activation)
+    (H,) = map_tiles(G, fn, (ix,), (iz,), symmetric=symmetric)
     return H
 
 

@@ -72,11 +72,16 @@ def test_two_layer_matches_neural_tangents_in_float32(rng, activation):
     np.testing.assert_allclose(np.diag(got), exact, rtol=1e-6)
 
 
-def test_two_layer_diagonal_and_duplicates_are_exact_in_float32(rng):
-    # In float32, x.x = 1 +- 1e-7 and arccos(1 - 1e-7) = 4.5e-4: evaluated literally the relu diagonal would
-    # be off by 7e-5. Cosines within 4 eps of 1 count as 1, so the diagonal is 1/2 and duplicates give
-    # identical rows (a singular kernel stays singular).
-    X = sphere(rng, 300, 784).astype(np.float32)
+@pytest.mark.parametrize("seed", range(12))
+def test_two_layer_diagonal_and_duplicates_are_exact_in_float32(seed):
+    # In float32, x.x = 1 +- 1e-7 (more than 4 ulp off on some BLAS kernels, e.g. AVX-512) and
+    # arccos(1 - 1e-7) = 4.5e-4: evaluated literally the relu diagonal would be off by 7e-5. The cosine is
+    # normalised by the norms as the Gram matrix rounded them, and cosines within 4 eps of 1 count as 1,
+    # so the diagonal is 1/2 and duplicates give identical rows (a singular kernel stays singular).
+    # Many seeds and sizes: the rounding of x.x depends on the data and on which BLAS kernel runs.
+    rng = np.random.default_rng(seed)
+    n, d = [(300, 784), (257, 3072), (64, 100), (513, 17)][seed % 4]
+    X = sphere(rng, n, d).astype(np.float32)
     X[7] = X[3]
     H = kernels.ntk_two_layer(X)
     np.testing.assert_allclose(np.diag(H), 0.5, rtol=1e-7)
