@@ -5,6 +5,13 @@ dynamics (Lemma 1), bounds (Lemmas 2-3), regression (kernel regression equivalen
 checks), report and book (the notebook pipeline). Import submodules explicitly, e.g.
 ``from ntklib import kernels``; importing ntklib itself is cheap and does not import JAX.
 """
+from importlib.metadata import PackageNotFoundError, version
+
 from ._validate import NotPositiveDefiniteError, unit_norm
 
-__all__ = ["NotPositiveDefiniteError", "unit_norm"]
+try:
+    __version__ = version("ntklib")
+except PackageNotFoundError:  # imported from a source tree that was not pip-installed
+    __version__ = "unknown"
+
+__all__ = ["NotPositiveDefiniteError", "unit_norm", "__version__"]

@@ -4,13 +4,22 @@ A check has an id, the claim in words, the slide it comes from, the lecture's va
 the measured value, the comparison and tolerance, and its status. ``Checks.finish()`` writes them to a
 machine-readable results file (``<output>/site/results/<notebook>.json``, read later by the scorecard) and
 raises ``ClaimFailed`` if a check declared to hold at the current scale does not, so the papermill run
-and CI fail. A claim that is recorded but not declared to hold (``holds_at=()``) and fails is kept with
-status "does not reproduce": a finding, with its numbers, never dropped.
+and CI fail. Statuses are told apart:
+
+* **pass**: the measured value meets the lecture's claim;
+* **slip found** (``kind="slip"``): the check tests a slip of the slides (a formula, constant or number
+  that is wrong), and the numbers confirm the slip;
+* **does not reproduce**: a claim recorded but not declared to hold (``holds_at=()``) that the numbers
+  contradict: a finding, with its numbers, never dropped;
+* **full scale only**: declared to hold only at the full scale (``holds_at=("full",)``) and not met at this
+  smaller one; the page shows its verdict in the committed full-scale record (ntklib.record) beside it;
+* **FAIL**: declared to hold at this scale and did not: the run stops.
 """
 from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 
@@ -35,12 +44,16 @@ class Check:
     lecture: str | None
     required: bool
     passed: bool
+    kind: str = "claim"          # "claim" (the lecture says so) or "slip" (the slides say otherwise)
+    full_only: bool = False      # declared to hold at the full scale only, and this run is smaller
 
     @property
     def status(self) -> str:
         if self.passed:
-            return "pass"
-        return "FAIL" if self.required else "does not reproduce"
+            return "slip found" if self.kind == "slip" else "pass"
+        if self.required:
+            return "FAIL"
+        return "full scale only" if self.full_only else "does not reproduce"
 
     @property
     def expectation(self) -> str:
@@ -49,6 +62,12 @@ class Check:
         if self.op == "approx":
             return f"≈ {_fmt(self.target)} ± {_fmt(self.tol)}"
         return f"{self.op} {_fmt(self.target)}"
+
+
+def badge(status: str) -> str:
+    """A status as a coloured label with its name in text (readable without colour or emoji fonts)."""
+    css = status.lower().replace(" ", "-")
+    return f'<span class="ntk-status ntk-{css}">{status}</span>'
 
 
 def _fmt(v) -> str:
@@ -80,9 +99,14 @@ class Checks:
         self.notebook, self.scale, self.seed = notebook, scale, seed
         self.items: list[Check] = []
         self._t0 = time.perf_counter()
+        report.start_profiling()
+        from . import record   # the committed full-scale record, shown beside each check of a smaller run
+        self.record = None if scale == "full" else record.load(notebook)
+        report._RECORD[notebook] = self.record
+        self._recorded = record.check_index(self.record)
 
     def expect(self, id: str, claim: str, slide: str, measured, op: str, target, *, tol: float | None = None,
-               lecture: str | None = None, holds_at=("ci", "full")) -> Check:
+               lecture: str | None = None, holds_at=("ci", "full"), kind: str = "claim") -> Check:
         """Record a check `measured <op> target`; op is one of <=, >=, <, >, between (target=(lo, hi)),
         approx (|measured - target| <= tol). Displays a one-line verdict under the cell."""
         if op not in OPS:
@@ -92,14 +116,21 @@ class Checks:
         if any(c.id == id for c in self.items):
             raise ValueError(f"duplicate check id {id!r}")
         measured = float(measured)
+        if kind not in ("claim", "slip"):
+            raise ValueError(f"kind must be 'claim' or 'slip', got {kind!r}")
         check = Check(id, claim, slide, measured, op, target, tol, lecture, self.scale in holds_at,
-                      _compare(measured, op, target, tol))
+                      _compare(measured, op, target, tol), kind,
+                      "full" in holds_at and self.scale != "full")
         self.items.append(check)
-        mark = {"pass": "✅", "FAIL": "❌", "does not reproduce": "⚠️"}[check.status]
         # In a notebook the verdict carries a MyST target, so the scorecard (Section 6) can link to it.
         target = f"({report.anchor(self.notebook, id)})=\n" if report.in_notebook() else ""
-        report.show_markdown(target + f"{mark} **{id}** ({check.status}): {claim} — measured **{_fmt(measured)}**, "
-                             f"expected {check.expectation}" + (f"; lecture: {lecture}" if lecture else ""))
+        full = self._recorded.get(id)
+        at_full = ("" if self.record is None else
+                   f" · full scale: measured **{_fmt(full['measured'])}** {badge(full['status'])}" if full else
+                   " · full scale: not in the record")
+        report.show_markdown(target + f"{badge(check.status)} **{id}**: {claim} — measured "
+                             f"**{_fmt(measured)}**, expected {check.expectation}"
+                             + (f"; lecture: {lecture}" if lecture else "") + at_full)
         return check
 
     def table_markdown(self) -> str:
@@ -121,8 +152,11 @@ class Checks:
             "versions": report.versions(),
             "checks": [{**asdict(c), "status": c.status, "expected": c.expectation} for c in self.items],
             "figures": report.recorded_figures(self.notebook),  # for Section 6's figure map
+            "cells": report.cell_profile(),  # time by cell; the runner groups them by heading
+            # the ntklib modules this run imported: a full-scale record goes stale when one of them changes
+            "modules": sorted(m for m in sys.modules if m == "ntklib" or m.startswith("ntklib.")),
         }
-        path = report.site_dir() / "results" / f"{self.notebook}.json"
+        path = report.write_site_dir() / "results" / f"{self.notebook}.json"
         report.atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))
         if failed:
             raise ClaimFailed("checks declared to hold at scale %r failed: %s" % (

@@ -31,6 +31,13 @@ def site_dir() -> Path:
     return output_dir() / "site"
 
 
+def write_site_dir() -> Path:
+    """Where this run writes its figures and results: the staging folder's ``site/`` under the runner
+    (``$NTKBOOK_STAGE``, moved into site_dir() only when the run succeeds), else site_dir() itself."""
+    stage = os.environ.get("NTKBOOK_STAGE")
+    return Path(stage) / "site" if stage else site_dir()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so no half-written file is ever left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +54,62 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+# --- time and memory by cell, for the record's profile -------------------------------------------------
+
+_CELLS: list[dict] = []   # one entry per executed cell: execution count, wall and CPU seconds, peak RSS
+_PROFILING = False
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this kernel and of its worker processes (joblib's loky workers live past a cell)."""
+    import psutil  # a dependency of ipykernel, so present wherever a notebook runs
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in me.children(recursive=True):
+        try:
+            c = child.cpu_times()
+            total += c.user + c.system
+        except psutil.Error:   # exited meanwhile: counted in children_* once reaped
+            pass
+    return total
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024  # Linux reports kB
+
+
+def start_profiling() -> None:
+    """Time every following cell of this kernel (wall, CPU incl. worker processes, peak RSS so far).
+    Called by Checks(); the runner groups the cells by the page's headings into the record's profile."""
+    global _PROFILING
+    ip = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if _PROFILING or getattr(ip, "kernel", None) is None:
+        return
+    import time
+    state = {}
+
+    def pre(info):
+        state.update(wall=time.perf_counter(), cpu=_cpu_seconds())
+
+    def post(result):
+        if "wall" in state:
+            _CELLS.append({"cell": result.execution_count, "wall": time.perf_counter() - state["wall"],
+                           "cpu": _cpu_seconds() - state["cpu"], "peak_rss_mb": _peak_rss_mb()})
+
+    ip.events.register("pre_run_cell", pre)
+    ip.events.register("post_run_cell", post)
+    _PROFILING = True
+
+
+def cell_profile() -> list[dict]:
+    """The cells timed so far in this kernel (see start_profiling)."""
+    return [dict(c) for c in _CELLS]
+
+
 _FIGURES: list[dict] = []  # the figures saved by this process (one notebook run); Checks.finish records them
 
 
@@ -56,7 +119,7 @@ def savefig(fig, notebook: str, name: str, *, slide: str | None = None) -> Path:
 
     ``slide``: the key (``ntklib.scorecard.SLIDE_FIGURES``) of the slide figure this one regenerates. The
     figure is then announced under the cell with a link target, and Section 6's figure map links to it."""
-    path = site_dir() / "figures" / notebook / f"{name}.svg"
+    path = write_site_dir() / "figures" / notebook / f"{name}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": slide,
@@ -70,7 +133,23 @@ def savefig(fig, notebook: str, name: str, *, slide: str | None = None) -> Path:
         # so the page would have no figure: show the saved SVG instead. Interactively, plt.show() does it.
         from IPython.display import SVG, display
         display(SVG(filename=str(path)))
+    show_recorded_figure(notebook, name)
     return path
+
+
+_RECORD: dict = {}  # notebook -> its full-scale record (ntklib.record), set by Checks() in a smaller run
+
+
+def show_recorded_figure(notebook: str, name: str) -> None:
+    """Under a figure of a smaller run, the same figure from the section's committed full-scale record."""
+    from . import record
+    rec = _RECORD.get(notebook)
+    fig = None if rec is None else rec["dir"] / "figures" / f"{name}.svg"
+    if fig is None or not fig.is_file() or not in_notebook():
+        return
+    from IPython.display import SVG, display
+    show_markdown(f"*The same figure at the full scale ({record.label(rec)}):*")
+    display(SVG(filename=str(fig)))
 
 
 def plt_backend() -> str:
@@ -86,7 +165,7 @@ def recorded_figures(notebook: str) -> list[dict]:
 def versions() -> dict:
     out = {"python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
            "cpus": os.cpu_count()}
-    for pkg in ("numpy", "jax", "jaxlib", "neural-tangents", "scipy"):
+    for pkg in ("numpy", "scipy", "scikit-learn", "jax", "jaxlib", "neural-tangents"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

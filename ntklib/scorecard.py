@@ -14,10 +14,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import report
+from . import record, report
+from .checks import badge
 
-STATUSES = ("pass", "does not reproduce", "FAIL")
-MARK = {"pass": "✅ pass", "does not reproduce": "⚠️ does not reproduce", "FAIL": "❌ FAIL"}
+STATUSES = ("pass", "slip found", "does not reproduce", "full scale only", "FAIL")  # see ntklib.checks
+OK = ("pass", "slip found")  # verdicts that agree with what the book set out to show
 _REQUIRED = ("notebook", "scale", "seed", "checks")
 _CHECK_KEYS = ("id", "claim", "slide", "measured", "expected", "status")
 
@@ -118,61 +119,110 @@ def link(notebook: str, check_id: str) -> str:
     return f"{{ref}}`{role_text(check_id)} <{report.anchor(notebook, check_id)}>`"
 
 
-def table_markdown(checks: list[dict], links: bool = True) -> str:
-    """The scorecard: one row per check, in the given order. "expected" is the comparison that decides the
-    status, with its tolerance (± tol for an approximate equality, the interval for a range; a bound
-    otherwise)."""
-    rows = ["| check | claim | slide | lecture | measured | expected (tolerance) | status |",
-            "|---|---|---|---|---|---|---|"]
+def records(notebooks, scale: str = "full") -> dict[str, dict]:
+    """The committed records (ntklib.record) of the given notebooks that have one, by notebook."""
+    out = {}
+    for nb in notebooks:
+        rec = record.load(nb, scale)
+        if rec is not None:
+            out[nb] = rec
+    return out
+
+
+def verdict(c: dict, records: dict | None = None) -> tuple[str, str]:
+    """(status, where) of a check for the reader: its own status, except that a check declared for the
+    full scale only takes its verdict from the full-scale record when there is one."""
+    if c["status"] == "full scale only":
+        rc = record.check_index((records or {}).get(c["notebook"])).get(c["id"])
+        if rc is not None:
+            return rc["status"], "full-scale record"
+    return c["status"], f"{c.get('scale', '')} run".strip()
+
+
+def _measured(c: dict | None) -> str:
+    return "–" if c is None else f"{md_escape(fmt(c['measured']))} {badge(c['status'])}"
+
+
+def table_markdown(checks: list[dict], links: bool = True, records: dict | None = None) -> str:
+    """The scorecard: one row per check, in the given order, with this build's value and status beside the
+    full-scale record's. "expected" is the comparison that decides the status, with its tolerance (± tol
+    for an approximate equality, the interval for a range; a bound otherwise)."""
+    rows = ["| check | claim | lecture | this build | full-scale record | expected (tolerance) |",
+            "|---|---|---|---|---|---|"]
     for c in checks:
         ident = link(c["notebook"], c["id"]) if links else md_escape(c["id"])
-        cells = [ident, md_escape(c["claim"]), md_escape(c["slide"]), md_escape(c.get("lecture") or "–"),
-                 md_escape(fmt(c["measured"])), md_escape(c["expected"]), MARK[c["status"]]]
+        rc = record.check_index((records or {}).get(c["notebook"])).get(c["id"])
+        cells = [ident, md_escape(c["claim"]), md_escape(c.get("lecture") or "–"), _measured(c), _measured(rc),
+                 md_escape(c["expected"])]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def by_section_markdown(sections: list[SectionResults], titles: dict | None = None) -> str:
+def by_section_markdown(sections: list[SectionResults], titles: dict | None = None,
+                        records: dict | None = None) -> str:
     """The scorecard grouped by section: a heading line and a table per section, nothing left out."""
     out = []
     for s in sections:
         title = (titles or {}).get(s.notebook, s.notebook)
         n = s.counts()
-        out.append(f"**{md_escape(title)}** ({s.scale} scale): {len(s.checks)} checks, {n['pass']} pass, "
-                   f"{n['does not reproduce']} do not reproduce, {n['FAIL']} failed.\n")
-        out.append(table_markdown([{**c, "notebook": s.notebook} for c in s.checks]) + "\n")
+        tally = ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
+        out.append(f"**{md_escape(title)}** ({s.scale} scale): {len(s.checks)} checks: {tally}.\n")
+        out.append(table_markdown([{**c, "notebook": s.notebook, "scale": s.scale} for c in s.checks],
+                                  records=records) + "\n")
     return "\n".join(out)
 
 
-def sections_markdown(sections: list[SectionResults], expected: list[str], scale: str) -> str:
-    """One row per section notebook: scale, seed, wall time and counts; missing results are listed too."""
-    rows = ["| section | scale | seed | wall time | checks | pass | does not reproduce | FAIL |",
-            "|---|---|---|---|---|---|---|---|"]
+def sections_markdown(sections: list[SectionResults], expected: list[str], scale: str,
+                      records: dict | None = None) -> str:
+    """One row per section notebook: this build's scale, seed, wall time and counts, and the full-scale
+    record's date, commit, freshness and wall time; missing results are listed too."""
+    rows = ["| section | this build | wall time | checks | " + " | ".join(STATUSES) + " | full-scale record |",
+            "|---|---|---|---|" + "---|" * len(STATUSES) + "---|"]
     by_nb = {s.notebook: s for s in sections}
     for nb in sorted(set(expected) | set(by_nb)):
-        s = by_nb.get(nb)
+        s, rec = by_nb.get(nb), (records or {}).get(nb)
+        rec_cell = "none" if rec is None else (
+            f"{md_escape(rec['provenance']['date'])}, {rec.get('wall_seconds') or 0:.0f} s, "
+            + ("fresh" if not rec["stale"] else "**stale**"))
         if s is None:
-            rows.append(f"| {md_escape(nb)} | **no results: not executed, or it failed** | – | – | – | – | – | – |")
+            rows.append(f"| {md_escape(nb)} | **no results: not executed, or it failed** | – | – | "
+                        + "– | " * len(STATUSES) + f"{rec_cell} |")
             continue
         n = s.counts()
-        scale_cell = s.scale if s.scale == scale else f"**{s.scale}** (this page: {scale})"
+        scale_cell = f"{s.scale}, seed {s.seed}" if s.scale == scale else f"**{s.scale}** (this page: {scale})"
         wall = "–" if s.wall_seconds is None else f"{s.wall_seconds:.0f} s"
-        rows.append(f"| {md_escape(nb)} | {scale_cell} | {s.seed} | {wall} | {len(s.checks)} | {n['pass']} | "
-                    f"{n['does not reproduce']} | {n['FAIL']} |")
+        rows.append(f"| {md_escape(nb)} | {scale_cell} | {wall} | {len(s.checks)} | "
+                    + " | ".join(str(n[k]) for k in STATUSES) + f" | {rec_cell} |")
     return "\n".join(rows)
 
 
-def not_reproduced_markdown(checks: list[dict]) -> str:
-    """The checks that did not pass, each as a sentence with its numbers (for the summary's prose)."""
-    bad = [c for c in checks if c["status"] != "pass"]
-    if not bad:
-        return "Every recorded check passed at this scale."
-    lines = []
-    for c in bad:
-        lines.append(f"- {link(c['notebook'], c['id'])} ({MARK[c['status']]}, {md_escape(c['slide'])}): "
-                     f"{md_escape(c['claim'])}; measured {md_escape(fmt(c['measured']))}, expected "
-                     f"{md_escape(c['expected'])}" + (f"; lecture: {md_escape(c['lecture'])}" if c.get("lecture") else ""))
-    return "\n".join(lines)
+def _sentence(c: dict, status: str, where: str) -> str:
+    return (f"- {link(c['notebook'], c['id'])} ({badge(status)} in the {where}, {md_escape(c['slide'])}): "
+            f"{md_escape(c['claim'])}; measured {md_escape(fmt(c['measured']))}, expected "
+            f"{md_escape(c['expected'])}" + (f"; lecture: {md_escape(c['lecture'])}" if c.get("lecture") else ""))
+
+
+def not_reproduced_markdown(checks: list[dict], records: dict | None = None) -> str:
+    """The checks whose verdict (see :func:`verdict`) is not a pass, each as a sentence with its numbers."""
+    lines, unknown = [], []
+    for c in checks:
+        status, where = verdict(c, records)
+        if status == "full scale only":   # no full-scale record to give its verdict
+            unknown.append(link(c["notebook"], c["id"]))
+        elif status not in OK:
+            if where == "full-scale record":
+                c = {**c, **record.check_index(records[c["notebook"]])[c["id"]]}
+            lines.append(_sentence(c, status, where))
+    if unknown:
+        lines.append(f"- Not known yet: {', '.join(unknown)} hold only at the full scale, and their section has "
+                     "no full-scale record (`make record`).")
+    return "\n".join(lines) if lines else "Every recorded check passed."
+
+
+def slips_markdown(checks: list[dict]) -> str:
+    """The slips of the slides that the numbers confirm."""
+    lines = [_sentence(c, c["status"], f"{c.get('scale', '')} run") for c in checks if c["status"] == "slip found"]
+    return "\n".join(lines) if lines else "No check of this build tests a slip of the slides."
 
 
 # The figures and tables of the slides, in slide order: (key, section, slide title, what it shows).

@@ -74,3 +74,106 @@ def test_failing_notebook_names_notebook_and_cell(tmp_path, monkeypatch):
 def test_config_builds_offline_and_strictly():
     cfg = yaml.safe_load((book.REPO / "_config.yml").read_text())
     assert cfg["execute"]["execute_notebooks"] == "off" and cfg["only_build_toc_files"] is True
+
+
+# --- a run never loses what the book had ---------------------------------------------------------------
+
+def _section(src, stem, body, front=""):
+    header = HEADER if not front else HEADER[:4] + front + HEADER[4:]
+    (src / f"{stem}.md").write_text(
+        header + f"# {stem}\n\n```{{code-cell}} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
+        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib import report\n"
+        f"from ntklib.checks import Checks\nchecks = Checks(\"{stem}\", scale, seed)\n{body}\n"
+        f"fig = plt.figure()\nreport.savefig(fig, \"{stem}\", \"f\")\nchecks.finish()\n```\n")
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    monkeypatch.setattr(book, "NOTEBOOKS", src)
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "out"))
+    return src, tmp_path / "out"
+
+
+def test_failed_rerun_keeps_the_last_good_page_results_and_figures(sandbox):
+    src, out = sandbox
+    _section(src, "96_keep", "x = 1")
+    book.execute("96_keep", "ci")
+    kept = {p: p.read_bytes() for p in (out / "96_keep.ipynb", out / "site/results/96_keep.json",
+                                        out / "site/figures/96_keep/f.svg")}
+    _section(src, "96_keep", "raise RuntimeError('second run breaks')")
+    assert book.run(["96_keep"], "ci") == 1
+    assert kept[out / "site/results/96_keep.json"] == (out / "site/results/96_keep.json").read_bytes()
+    assert kept[out / "site/figures/96_keep/f.svg"] == (out / "site/figures/96_keep/f.svg").read_bytes()
+    page = nbformat.read(out / "96_keep.ipynb", as_version=4)
+    assert "latest run failed" in page.cells[1].source and "second run breaks" in page.cells[1].source
+    assert "Run information" in page.cells[2].source      # the last good page follows the banner
+    assert (out / "failed" / "96_keep.ipynb").exists()
+    assert not list((out / ".staging").iterdir())         # no temp folders left behind
+    _section(src, "96_keep", "x = 2")                     # a good run replaces page and banner
+    assert book.run(["96_keep"], "ci") == 0
+    page = nbformat.read(out / "96_keep.ipynb", as_version=4)
+    assert not any(book.BANNER_TAG in c.metadata.get("tags", []) for c in page.cells)
+    assert not (out / "failed" / "96_keep.txt").exists()
+
+
+def test_second_run_of_a_section_refuses_clearly_and_stale_staging_is_removed(sandbox):
+    src, out = sandbox
+    _section(src, "95_lock", "x = 1")
+    held = book._lock(out, "95_lock")
+    try:
+        with pytest.raises(book.SectionBusy, match="another run of 95_lock is in progress"):
+            book.execute("95_lock", "ci")
+    finally:
+        held.close()
+    stale = out / ".staging" / "95_lock-999999"           # left by a killed run
+    stale.mkdir(parents=True)
+    book.execute("95_lock", "ci")
+    assert not stale.exists() and (out / "95_lock.ipynb").exists()
+
+
+def test_missing_data_gives_one_line_per_dataset_a_placeholder_and_skips_the_summary(sandbox, monkeypatch):
+    from ntklib import datasets
+    src, out = sandbox
+    _section(src, "93_data", "x = 1", front="ntkbook:\n  data: [mnist, cifar10 | fashion-mnist]\n")
+    _section(src, "94_summary", "x = 1", front="ntkbook:\n  summary: true\n")
+
+    class St:
+        def __init__(self, name):
+            self.name, self.title, self.state = name, name.upper(), "missing"
+            self.detail, self.fix = "not in the data directory", f"python -m ntklib data --fetch {name}"
+
+    asked = []
+    monkeypatch.setattr(datasets, "fetch", lambda names, **kw: asked.extend(names) or [St(n) for n in names])
+    assert book.run([], "ci") == 2
+    assert asked == ["mnist", "cifar10", "fashion-mnist"]  # every alternative is tried, in order
+    reason = (out / "failed" / "93_data.txt").read_text()
+    assert [line.strip() for line in reason.splitlines()[1:]] == [
+        f"{n.upper()}: missing (not in the data directory); fix: python -m ntklib data --fetch {n}"
+        for n in ("mnist", "cifar10", "fashion-mnist")]
+    for stem in ("93_data", "94_summary"):                 # placeholders, so the book still builds
+        page = nbformat.read(out / f"{stem}.ipynb", as_version=4)
+        assert page.cells[0].source == f"# {stem}" and "has not run successfully yet" in page.cells[1].source
+    assert "93_data failed" in (out / "failed" / "94_summary.txt").read_text()
+
+
+def test_record_runs_at_full_scale_into_the_record_and_the_page_shows_it(sandbox, tmp_path, monkeypatch):
+    from ntklib import record
+    src, out = sandbox
+    monkeypatch.setenv("NTKBOOK_RECORDS", str(tmp_path / "records"))   # read by the kernel too
+    monkeypatch.setattr(record, "REPO", tmp_path)       # provenance hashes the fake section's source
+    (tmp_path / "notebooks").mkdir(exist_ok=True)
+    _section(src, "92_rec", "checks_value = 3.0 if scale == 'full' else 1.0")
+    assert book.record(["92_rec"]) == 0
+    rec = record.load("92_rec")
+    assert rec["scale"] == "full" and (rec["dir"] / "figures" / "f.svg").is_file()
+    assert rec["profile"] and all(p["wall"] >= 0 and p["cpu"] >= 0 for p in rec["profile"])
+    assert rec["cpu_seconds"] > 0 and rec["peak_rss_mb"] > 0
+    assert not (out / "92_rec.ipynb").exists()          # the book's own pages are untouched
+    book.execute("92_rec", "ci")
+    page = nbformat.read(out / "92_rec.ipynb", as_version=4)
+    assert "full-scale record of" in page.cells[1].source
+    shown = [o for c in page.cells for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {})]
+    assert len(shown) == 1                              # the record's figure (this run's shows as inline PNG)
+    assert "The same figure at the full scale" in str(page.cells)

@@ -49,7 +49,8 @@ def test_loads_every_check_in_notebook_order(site):
     assert [s.notebook for s in sections] == ["01_alpha", "03_beta"]
     checks = scorecard.all_checks(sections)
     assert [c["id"] for c in checks] == ["A-pass", "A-dnr", "B-pass"]
-    assert scorecard.count(checks) == {"pass": 2, "does not reproduce": 1, "FAIL": 0}
+    assert scorecard.count(checks) == {"pass": 2, "slip found": 0, "does not reproduce": 1, "full scale only": 0,
+                                       "FAIL": 0}
     assert scorecard.load(site, exclude=("03_beta",))[0].notebook == "01_alpha"
 
 
@@ -71,6 +72,7 @@ def test_sections_summary_flags_missing_and_mixed_scale(site):
     assert "02\\_gamma" in md and "no results" in md
     assert "**ci** (this page: full)" in md
     assert render(md).count("<tr>") == 4
+    assert md.count("| none |") == 3                        # no full-scale record for any of them
 
 
 def test_figure_map_links_regenerated_figures_and_lists_missing_ones(site):
@@ -108,6 +110,83 @@ def test_slide_figure_keys_are_unique():
 def test_by_section_lists_every_section_and_check(site):
     sections = scorecard.load(site)
     md = scorecard.by_section_markdown(sections, {"01_alpha": "Section 1: Alpha"})
-    assert "**Section 1: Alpha** (ci scale): 2 checks, 1 pass, 1 do not reproduce, 0 failed." in md
+    assert "**Section 1: Alpha** (ci scale): 2 checks: 1 pass, 1 does not reproduce." in md
     assert "03\\_beta" in md  # no title given: the notebook name
     assert render(md).count("<tr>") == (1 + 2) + (1 + 1)  # two tables: a header and a row per check each
+
+
+# --- statuses and the full-scale record ---------------------------------------------------------------
+
+def test_statuses_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path))
+    c = Checks("01_alpha", "ci", 0)
+    assert c.expect("ok", "c", "s", 1.0, "<=", 2.0).status == "pass"
+    assert c.expect("slip", "H(0) drops a_r^2", "s", 0.333, "approx", 1 / 3, tol=0.01, kind="slip").status == "slip found"
+    assert c.expect("finding", "c", "s", 3.0, "<=", 2.0, holds_at=()).status == "does not reproduce"
+    assert c.expect("big", "c", "s", 3.0, "<=", 2.0, holds_at=("full",)).status == "full scale only"
+    assert c.expect("bad", "c", "s", 3.0, "<=", 2.0).status == "FAIL"
+    full = Checks("01_alpha", "full", 0)
+    assert full.expect("big", "c", "s", 3.0, "<=", 2.0, holds_at=("full",)).status == "FAIL"
+    with pytest.raises(ValueError, match="kind must be"):
+        c.expect("x", "c", "s", 1.0, "<=", 2.0, kind="typo")
+
+
+@pytest.fixture
+def recorded(tmp_path, monkeypatch):
+    """A fake repository with one section (source + one library module) recorded at full scale."""
+    from ntklib import record
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "ntklib").mkdir()
+    (repo / "notebooks" / "01_alpha.md").write_text("# Alpha\n")
+    (repo / "ntklib" / "kernels.py").write_text("X = 1\n")
+    monkeypatch.setattr(record, "REPO", repo)
+    monkeypatch.setenv("NTKBOOK_RECORDS", str(repo / "records"))
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "full"))
+    monkeypatch.setattr(report, "_FIGURES", [])
+    full = Checks("01_alpha", "full", 0)
+    full.expect("A-big", "grows at scale", "Lemma 2", 3.0, ">=", 2.0, holds_at=("full",))
+    full.expect("A-dnr", "needs n^6", "Lemma 3", 1.0, ">=", 6.0, holds_at=())
+    report.savefig(_figure(), "01_alpha", "curve")
+    full.finish()
+    site = tmp_path / "full" / "site"
+    results = json.loads((site / "results" / "01_alpha.json").read_text())
+    results["modules"] = ["ntklib.kernels", "ntklib.book"]      # as the kernel reports them
+    record.write("01_alpha", results, site)
+    return repo
+
+
+def test_record_holds_checks_figures_and_provenance_and_goes_stale(recorded):
+    from ntklib import record
+    rec = record.load("01_alpha")
+    assert [c["id"] for c in rec["checks"]] == ["A-big", "A-dnr"] and rec["stale"] == []
+    assert (rec["dir"] / "figures" / "curve.svg").read_text().lstrip().startswith("<?xml")
+    prov = rec["provenance"]
+    assert set(prov["library"]) == {"ntklib/kernels.py"}         # the book tooling does not make a record stale
+    assert prov["source"] == {"notebooks/01_alpha.md": record.file_sha256(recorded / "notebooks/01_alpha.md")}
+    assert prov["cpu"] and prov["date"]
+    (recorded / "ntklib" / "kernels.py").write_text("X = 2\n")
+    assert record.load("01_alpha")["stale"] == ["ntklib/kernels.py"]
+    (recorded / "notebooks" / "01_alpha.md").unlink()
+    assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md", "ntklib/kernels.py"]
+    assert "**stale**" in record.label(record.load("01_alpha"))
+
+
+def test_smaller_run_shows_the_records_verdict_beside_its_own(recorded, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "ci"))
+    ci = Checks("01_alpha", "ci", 0)
+    ci.expect("A-big", "grows at scale", "Lemma 2", 1.0, ">=", 2.0, holds_at=("full",))
+    assert "full scale: measured **3**" in capsys.readouterr().out
+    ci.expect("A-dnr", "needs n^6", "Lemma 3", 1.0, ">=", 6.0, holds_at=())
+    ci.finish()
+    sections = scorecard.load(tmp_path / "ci" / "site" / "results")
+    checks = scorecard.all_checks(sections)
+    records = scorecard.records(["01_alpha"])
+    assert scorecard.verdict(checks[0], records) == ("pass", "full-scale record")   # full-only: the record decides
+    assert scorecard.verdict(checks[1], records) == ("does not reproduce", "ci run")
+    table = scorecard.table_markdown(checks, records=records)
+    assert render(table).count("<tr>") == 3 and "ntk-full-scale-only" in table and "ntk-pass" in table
+    text = scorecard.not_reproduced_markdown(checks, records)
+    assert "A-dnr" in text and "A-big" not in text
+    assert "A-big" in scorecard.not_reproduced_markdown(checks, {})             # no record: not known yet
+    assert "fresh" in scorecard.sections_markdown(sections, ["01_alpha"], "ci", records)

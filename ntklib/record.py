@@ -1,0 +1,143 @@
+"""The committed full-scale record: what a section measured at the papers' scale, kept in the repository.
+
+The full scale takes hours on 2 cores, so CI cannot run it on every commit. ``python -m ntklib record``
+(``make record``) executes sections at full scale and keeps a compact record of each under
+``records/<scale>/<NN_name>/``:
+
+* ``record.json``: the check results, the figures saved, the time by part (wall, CPU, peak memory), and the
+  provenance: git commit, sha256 of the section's source and of every ntklib module the run imported,
+  package versions, CPU model, date;
+* ``figures/*.svg``: the figures, as the run saved them.
+
+Nothing big goes in (no data, no executed notebooks with embedded images). The book shows each section's
+record beside its own run, and a record whose section source or library code has changed since is *stale*:
+:func:`staleness` names the files, and the pages and the scorecard say so. A record is only ever written
+by a successful run (it replaces the old one by an atomic rename), never by hand.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import report
+
+REPO = report.REPO
+RECORDS = REPO / "records"  # $NTKBOOK_RECORDS overrides it (tests; a record kept elsewhere)
+MAX_RECORD_BYTES = 10 * 2**20  # the whole record stays small enough to commit and review
+
+
+def record_dir(scale: str = "full") -> Path:
+    return Path(os.environ.get("NTKBOOK_RECORDS") or RECORDS) / scale
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def git_commit() -> dict:
+    """The checkout's commit and whether its tracked files differ from it (a record from a dirty tree says
+    so, since its commit alone does not reproduce it)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout
+    try:
+        return {"commit": git("rev-parse", "HEAD").strip(),
+                "dirty": bool(git("status", "--porcelain", "--untracked-files=no").strip())}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def library_files(modules: list[str]) -> dict[str, str]:
+    """sha256 of the ntklib source files behind ``modules`` (dotted names, as a run imported them), by
+    repository-relative path. The book tooling is left out: it shapes the page, not the numbers."""
+    tooling = {"ntklib.book", "ntklib.record", "ntklib.scorecard", "ntklib.sphinxext", "ntklib.__main__"}
+    out = {}
+    for name in sorted(set(modules) - tooling):
+        parts = name.split(".")
+        base = REPO.joinpath(*parts)
+        path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+        if path.is_file():
+            out[str(path.relative_to(REPO))] = file_sha256(path)
+    return out
+
+
+def provenance(stem: str, modules: list[str]) -> dict:
+    from . import __version__
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **git_commit(),
+            "ntklib": __version__, "cpu": cpu_model(), "cpus": os.cpu_count(),
+            "source": {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")},
+            "library": library_files(modules)}
+
+
+def staleness(rec: dict) -> list[str]:
+    """The files (section source, library modules) that changed, or disappeared, since ``rec`` was
+    recorded; empty when the record is fresh."""
+    prov = rec["provenance"]
+    files = {**prov["source"], **prov["library"]}
+    return [p for p, h in sorted(files.items()) if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
+
+
+def load(stem: str, scale: str = "full") -> dict | None:
+    """The record of section ``stem`` (with ``stale``: the changed files), or None if it has none."""
+    path = record_dir(scale) / stem / "record.json"
+    if not path.is_file():
+        return None
+    rec = json.loads(path.read_text())
+    rec["stale"] = staleness(rec)
+    rec["dir"] = path.parent
+    return rec
+
+
+def write(stem: str, results: dict, run_site: Path, scale: str = "full") -> Path:
+    """Record a successful run: its results (with provenance) and its SVG figures, replacing the old record
+    of the section only once the new one is complete."""
+    root = record_dir(scale)
+    new, old, final = root / f".{stem}.new", root / f".{stem}.old", root / stem
+    for d in (new, old):
+        shutil.rmtree(d, ignore_errors=True)
+    (new / "figures").mkdir(parents=True)
+    for fig in results.get("figures", []):
+        src = run_site / fig["file"]
+        shutil.copy2(src, new / "figures" / src.name)
+    rec = {k: results[k] for k in ("notebook", "scale", "seed", "checks", "figures", "wall_seconds",
+                                   "cpu_seconds", "peak_rss_mb", "profile", "versions") if k in results}
+    rec["provenance"] = provenance(stem, results.get("modules", []))
+    (new / "record.json").write_text(json.dumps(rec, indent=1) + "\n")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    if total > MAX_RECORD_BYTES:
+        print(f"[ntk-book] warning: the {scale} record is {total / 2**20:.1f} MB, over its "
+              f"{MAX_RECORD_BYTES / 2**20:.0f} MB budget: rasterise dense layers (rasterized=True)", flush=True)
+    return final
+
+
+def check_index(rec: dict | None) -> dict[str, dict]:
+    """The record's checks by id (empty without a record)."""
+    return {} if rec is None else {c["id"]: c for c in rec["checks"]}
+
+
+def label(rec: dict) -> str:
+    """One line that says where a record comes from and whether it is fresh, for pages."""
+    prov = rec["provenance"]
+    commit = (prov.get("commit") or "unknown")[:10] + (" + uncommitted changes" if prov.get("dirty") else "")
+    state = ("fresh" if not rec["stale"] else
+             "**stale**: changed since: " + ", ".join(f"`{p}`" for p in rec["stale"]))
+    return f"full-scale record of {prov['date']}, commit `{commit}` ({state})"
