@@ -1,14 +1,14 @@
 # ntk-book. A newcomer needs two commands: `make book` and `make test`.
 # Every target goes through `python -m ntklib` (see `python -m ntklib --help`), so there is one way to do each thing.
 
-# ci: minutes on a laptop (default); full: the published scale (up to about an hour on 2 cores).
+# ci: minutes on a laptop (default, what CI runs); full: the papers' scale (hours on 2 cores; see `make record`).
 SCALE  ?= ci
 # neural-tangents 0.6.5 / jax 0.5.3 are pinned for Python 3.11.
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install test book run build list lock clean bench
+.PHONY: install test book run build list lock clean bench data record
 
 # Re-install when the dependency declarations change; exact versions come from constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -30,8 +30,17 @@ run: install             ## execute one notebook: make run NB=02_ntk SCALE=full
 build: install           ## rebuild the HTML from already executed notebooks
 	$(PY) -m ntklib build
 
+# The committed full-scale record (records/full/), which the book shows beside its own run: every section, or
+# make record SECTIONS="03 05". Hours on 2 cores for all of them; a failed section keeps its old record.
+record: install          ## execute sections at full scale into records/full/: make record SECTIONS="03 05"
+	$(PY) -m ntklib record $(SECTIONS)
+
 list: install
 	$(PY) -m ntklib list
+
+# Into $NTK_DATA_DIR (default ~/.cache/ntk-book); fails if a needed dataset is missing or corrupt.
+data: install            ## download, verify and unpack every dataset (NAMES="mnist uci" for some)
+	$(PY) -m ntklib data --fetch $(NAMES)
 
 # Not part of CI (about an hour on 2 quiet cores): a maintainer's check that ntklib's kernels stay fast and right.
 # Writes the tables that book/performance.md includes; exits non-zero if a kernel disagrees with its reference.

@@ -19,8 +19,15 @@ def main(argv=None) -> int:
         q.add_argument("--scale", choices=book.SCALES, default="ci",
                        help="ci: small, minutes on a laptop (default); full: the published scale")
         q.add_argument("--seed", type=int, default=None, help="override each notebook's default seed")
+    q = sub.add_parser("record", help="execute sections at full scale into the committed record (records/full/)")
+    q.add_argument("sections", nargs="*", help="e.g. 03 05 (default: all)")
+    q.add_argument("--scale", choices=book.SCALES, default="full")
+    q.add_argument("--seed", type=int, default=None, help="override each notebook's default seed")
     sub.add_parser("build", help="build the HTML book from already executed notebooks")
-    sub.add_parser("data", help="show the data directory and which datasets are present or missing")
+    from .datasets import _cli as data_cli
+    data_cli.add_arguments(sub.add_parser(
+        "data", help="show which datasets are verified, missing or corrupt (exit 1 if one is "
+                     "needed and unusable); --fetch downloads them"))
     q = sub.add_parser("determinism", help="re-run sections and check that every recorded check value is identical")
     q.add_argument("sections", nargs="+", help="sections already executed at --scale, e.g. 02 03")
     q.add_argument("--scale", choices=book.SCALES, default="ci")
@@ -32,7 +39,7 @@ def main(argv=None) -> int:
             print(f"{s.stem:14s} {s.title:60s} {runtime}")
         return 0
     if args.cmd == "data":
-        return show_data()
+        return show_data(args)
     if args.cmd == "determinism":
         bad = 0
         for stem in args.sections:
@@ -41,41 +48,24 @@ def main(argv=None) -> int:
                                             "DIFFERENT on re-run:\n  " + "\n  ".join(diff)), flush=True)
             bad += bool(diff)
         return 1 if bad else 0
+    if args.cmd == "record":
+        return 1 if book.record(args.sections, args.scale, args.seed) else 0
     if args.cmd == "build":
         book.build()
         return 0
     failures = book.run(getattr(args, "sections", []), args.scale, args.seed)
-    if failures:
-        print(f"[ntk-book] {failures} notebook(s) failed; the book was not built", file=sys.stderr)
-        return 1
-    if args.cmd == "book":
+    if args.cmd == "book":  # built even when sections failed: their pages say why, and the exit code stays 1
         book.build()
+    if failures:
+        print(f"[ntk-book] {failures} section(s) failed (see above and their pages)", file=sys.stderr)
+        return 1
     return 0
 
 
-def show_data() -> int:
-    """Print the data directory and, per dataset, whether its files are present and verified."""
-    from . import datasets
-    root = datasets.data_dir()
-    print(f"data directory: {root}  (set ${datasets.ENV_VAR} to change it)")
-    for name in datasets.IMAGE_DATASETS:
-        try:
-            datasets.ensure_files(name, download=False)
-            status = "present, checksums verified"
-        except datasets.DataMissingError:
-            status = "missing (downloaded on first use where a URL exists)"
-        except datasets.DataError as e:
-            status = f"CORRUPT: {str(e).splitlines()[0]}"
-        print(f"  {name:14s} {status}")
-    try:
-        names = datasets.uci_benchmark_names()
-        have = sum((root / "uci" / n / f"{n}_R.dat").exists() for n in names)
-        print(f"  {'uci':14s} {have} of the {len(names)} benchmark datasets present")
-    except datasets.DataError:
-        print(f"  {'uci':14s} missing (expected under {root / 'uci'})")
-    have = [g for g in datasets.graph_dataset_names() if (root / "graphs" / g / f"{g}.txt").exists()]
-    print(f"  {'graphs':14s} {len(have)} of 6 present: {', '.join(have) or '-'}")
-    return 0
+def show_data(args=None) -> int:
+    """``python -m ntklib data [--fetch ...]``: see :mod:`ntklib.datasets._cli`."""
+    from .datasets import _cli as data_cli
+    return data_cli.run(args if args is not None else argparse.Namespace(fetch=None))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """A tiny HTTP server on 127.0.0.1 for download tests (no other network is used).
 
 ``routes`` maps a URL path to either bytes (served with status 200), an int
-(an error status), or ``Truncated(body, announced)`` (Content-Length says
-``announced`` bytes, only ``body`` is sent, then the connection is closed).
+(an error status), ``Truncated(body, announced)`` (Content-Length says
+``announced`` bytes, only ``body`` is sent, then the connection is closed), or
+``NoLength(body)`` (no Content-Length: the body ends when the connection
+closes, so a client cannot tell whether it got all of it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ class Truncated:
     announced: int
 
 
+@dataclass
+class NoLength:
+    body: bytes
+
+
 @contextlib.contextmanager
 def serve(routes: dict):
     """Run the server in a background thread; yields (base_url, list of requested paths)."""
@@ -31,11 +38,16 @@ def serve(routes: dict):
             if isinstance(route, int):
                 self.send_error(route)
                 return
-            body, announced = ((route.body, route.announced) if isinstance(route, Truncated)
-                               else (route, len(route)))
+            if isinstance(route, NoLength):
+                body, announced = route.body, None
+            elif isinstance(route, Truncated):
+                body, announced = route.body, route.announced
+            else:
+                body, announced = route, len(route)
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(announced))
+            if announced is not None:
+                self.send_header("Content-Length", str(announced))
             self.end_headers()
             self.wfile.write(body)
             self.close_connection = True

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http_server import Truncated, serve  # noqa: E402
 
 import ntklib.datasets as D  # noqa: E402
-from ntklib.datasets import _download, _registry, images  # noqa: E402
+from ntklib.datasets import _download, _registry, _status, images  # noqa: E402
 
 IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -80,6 +80,7 @@ def no_real_mirrors(monkeypatch):
         monkeypatch.setitem(_registry.MIRRORS, name, [])
     monkeypatch.setitem(_registry.REGISTRY, "fashion-mnist",
                         dataclasses.replace(_registry.REGISTRY["fashion-mnist"], system_dirs=()))
+    monkeypatch.setattr(_status, "_FAILED", {})  # download failures are remembered per process
 
 
 @pytest.fixture
@@ -586,14 +587,21 @@ def test_two_class_cifar_flattening(tmp_path, small_cifar):
     assert d.X_train.shape == (5, 3072)
 
 
-def test_cifar_or_standin_and_labels(tmp_path):
+def test_cifar_or_standin_and_labels(tmp_path, small_cifar):
+    batches, _ = small_cifar
     assert D.cifar_or_standin(tmp_path) == "fashion-mnist"
     folder = tmp_path / "cifar10" / "cifar-10-batches-bin"
     folder.mkdir(parents=True)
-    for b in ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]:
-        (folder / f"{b}.bin").touch()
+    for name, (_, _, data) in batches.items():
+        if not name.endswith("test_batch.bin"):
+            (tmp_path / "cifar10" / name).write_bytes(data)
     assert D.cifar_or_standin(tmp_path) == "fashion-mnist"  # test_batch.bin still missing
     (folder / "test_batch.bin").touch()
+    # A damaged copy counts as present: loading it fails loudly instead of silently switching.
+    assert D.cifar_or_standin(tmp_path) == "cifar10"
+    with pytest.raises(D.DataCorruptError, match=r"test_batch\.bin"):
+        D.load_cifar10("test", data_dir=tmp_path, download=False)
+    (folder / "test_batch.bin").write_bytes(batches["cifar-10-batches-bin/test_batch.bin"][2])
     assert D.cifar_or_standin(tmp_path) == "cifar10"
     assert D.dataset_label("fashion-mnist", standin_for="cifar10") == "Fashion-MNIST (stand-in for CIFAR-10)"
     assert D.dataset_label("cifar10", standin_for="cifar10") == "CIFAR-10"

@@ -124,7 +124,7 @@ def test_cifar10(root):
 
 @pytest.fixture(scope="module")
 def uci90(root):
-    require_paths(root / "uci" / "ARORA2020_90_DATASETS.txt")
+    require_paths(*(root / "uci" / n / f"{n}.txt" for n in D.uci_benchmark_names()))
     return {name: D.load_uci(name, data_dir=root) for name in D.uci_benchmark_names(root)}
 
 

@@ -1,13 +1,42 @@
-"""UCI (Fernández-Delgado et al. 2014 layout) and GIN-format graph readers on files written here."""
+"""UCI (Fernández-Delgado et al. 2014 layout) and GIN-format graph readers on files written here.
+
+The files written here are not the canonical ones, so the committed digest
+lists are emptied for these tests (no digest = structural checks only), except
+where a test registers the toy files' own digests to test verification on load.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import ntklib.datasets as D
+from ntklib.datasets import _registry, _status
+
+
+@pytest.fixture(autouse=True)
+def toy_registry(monkeypatch):
+    """No network, and no digests for the toy files (they are not the canonical ones)."""
+    for name in list(_registry.MIRRORS):
+        monkeypatch.setitem(_registry.MIRRORS, name, [])
+    for name in ("uci", "graphs"):
+        monkeypatch.setitem(_registry.REGISTRY, name,
+                            dataclasses.replace(_registry.REGISTRY[name], files=()))
+    monkeypatch.setattr(_status, "_FAILED", {})
+
+
+def register_digests(monkeypatch, name: str, folder: Path) -> None:
+    """Register the current digest of every file under ``folder`` (relative to <root>/<name>/)."""
+    base = folder.parent
+    files = tuple(_registry.FileSpec(p.relative_to(base).as_posix(),
+                                     (hashlib.sha256(p.read_bytes()).hexdigest(),))
+                  for p in sorted(folder.rglob("*")) if p.is_file())
+    monkeypatch.setitem(_registry.REGISTRY, name, dataclasses.replace(_registry.REGISTRY[name], files=files))
 
 # --------------------------------------------------------------------------- UCI writers
 
@@ -143,16 +172,116 @@ def test_uci_missing(tmp_path):
     (tmp_path / "uci" / "toy" / "conxuntos_kfold.dat").unlink()
     with pytest.raises(D.DataMissingError, match="conxuntos_kfold.dat"):
         D.load_uci("toy", data_dir=tmp_path)
-    with pytest.raises(D.DataMissingError, match="ARORA2020_90_DATASETS.txt"):
-        D.uci_benchmark_names(tmp_path)
     with pytest.raises(ValueError, match="invalid UCI data set name"):
         D.load_uci("../uci", data_dir=tmp_path)
 
 
-def test_uci_benchmark_names(tmp_path):
+def test_uci_missing_benchmark_set_tries_fetch_and_names_fix(tmp_path, monkeypatch):
+    monkeypatch.setitem(_registry.REGISTRY, "uci", dataclasses.replace(
+        _registry.REGISTRY["uci"], files=_registry._read_sums("uci.sha256")))
+    with pytest.raises(D.DataMissingError) as err:
+        D.load_uci("iris", data_dir=tmp_path)  # a benchmark set: fetch is tried (no mirror here)
+    msg = str(err.value)
+    assert "python -m ntklib data --fetch uci" in msg and "data.tar.gz" in msg
+    assert "Download failed" in msg
+
+
+def test_uci_benchmark_names_are_the_committed_list(tmp_path):
     (tmp_path / "uci").mkdir()
-    (tmp_path / "uci" / "ARORA2020_90_DATASETS.txt").write_text("abalone\niris\n")
-    assert D.uci_benchmark_names(tmp_path) == ["abalone", "iris"]
+    (tmp_path / "uci" / "ARORA2020_90_DATASETS.txt").write_text("abalone\niris\n")  # ignored
+    names = D.uci_benchmark_names(tmp_path)
+    assert names == D.uci_benchmark_names() and len(names) == 90 == len(set(names))
+    assert names == sorted(names) and {"abalone", "iris", "zoo"} <= set(names)
+    assert "adult" not in names and "annealing" not in names  # > 5000 samples / separate test file
+
+
+# --------------------------------------------------------------------------- verification on load
+
+
+def test_uci_altered_file_is_corrupt_naming_file_and_fix(tmp_path, monkeypatch):
+    toy_uci(tmp_path)
+    register_digests(monkeypatch, "uci", tmp_path / "uci" / "toy")
+    D.load_uci("toy", data_dir=tmp_path)  # the registered bytes load
+    for fname, old, new in [("toy_R.dat", "\t1\n", "\t2\n"),  # one label
+                            ("toy_R.dat", "\t0.", "\t1."),  # one feature
+                            ("conxuntos.dat", "0 2 4 6", "0 2 6 4")]:  # same partition, other order
+        path = tmp_path / "uci" / "toy" / fname
+        good = path.read_text()
+        assert old in good
+        path.write_text(good.replace(old, new, 1))
+        with pytest.raises(D.DataCorruptError) as err:
+            D.load_uci("toy", data_dir=tmp_path)
+        assert str(path) in str(err.value) and "sha256 mismatch" in str(err.value)
+        assert "python -m ntklib data --fetch uci" in str(err.value)
+        path.write_text(good)
+    D.load_uci("toy", data_dir=tmp_path)
+
+
+def test_graph_altered_tag_is_corrupt(tmp_path, monkeypatch):
+    folder = write_graphs(tmp_path, "MUTAG", TOY_GRAPHS, TOY_FOLDS)
+    register_digests(monkeypatch, "graphs", folder)
+    D.load_graphs("MUTAG", data_dir=tmp_path)
+    path = folder / "MUTAG.txt"
+    path.write_text(path.read_text().replace("\n9 0\n", "\n8 0\n", 1))  # a node tag; still valid
+    with pytest.raises(D.DataCorruptError) as err:
+        D.load_graphs("MUTAG", data_dir=tmp_path)
+    assert str(path) in str(err.value) and "python -m ntklib data --fetch graphs" in str(err.value)
+
+
+def test_graph_altered_fold_is_corrupt(tmp_path, monkeypatch):
+    folder = write_graphs(tmp_path, "PTC", TOY_GRAPHS, TOY_FOLDS)
+    register_digests(monkeypatch, "graphs", folder)
+    path = folder / "10fold_idx" / "train_idx-3.txt"
+    path.write_text("".join(reversed(path.read_text().splitlines(keepends=True))))  # still a partition
+    with pytest.raises(D.DataCorruptError, match="train_idx-3.txt: sha256 mismatch"):
+        D.load_graphs("PTC", data_dir=tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without read permission")
+def test_unreadable_files_are_data_errors_naming_the_file(tmp_path):
+    toy_uci(tmp_path)
+    path = tmp_path / "uci" / "toy" / "toy_R.dat"
+    path.chmod(0)
+    try:
+        with pytest.raises(D.DataError, match=f"{path}: cannot read the file"):
+            D.load_uci("toy", data_dir=tmp_path)
+    finally:
+        path.chmod(0o644)
+
+
+def test_permission_error_is_a_data_error(tmp_path, monkeypatch):
+    """The same path as above, forced (the suite may run as root, which ignores file modes)."""
+    folder = write_graphs(tmp_path, "MUTAG", TOY_GRAPHS, TOY_FOLDS)
+    target = folder / "MUTAG.txt"
+    real = Path.read_text
+
+    def deny(self, *args, **kwargs):
+        if self == target:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", deny)
+    with pytest.raises(D.DataError, match=f"{target}: cannot read the file .*Permission denied") as err:
+        D.load_graphs("MUTAG", data_dir=tmp_path)
+    assert not isinstance(err.value, D.DataMissingError)
+
+
+def test_invalid_utf8_is_corrupt_naming_the_file(tmp_path):
+    toy_uci(tmp_path)
+    info = tmp_path / "uci" / "toy" / "toy.txt"
+    info.write_bytes(info.read_bytes().replace(b"n_clases", b"n_clas\xe9s"))
+    with pytest.raises(D.DataCorruptError, match=f"{info}: not valid UTF-8"):
+        D.load_uci("toy", data_dir=tmp_path)
+    folder = write_graphs(tmp_path, "NCI1", TOY_GRAPHS, TOY_FOLDS)
+    fold = folder / "10fold_idx" / "test_idx-2.txt"
+    fold.write_bytes(b"\xff\xfe1\n")
+    with pytest.raises(D.DataCorruptError, match=f"{fold}: not valid UTF-8"):
+        D.load_graphs("NCI1", data_dir=tmp_path)
+    data = tmp_path / "uci" / "toy" / "toy_R.dat"
+    info.write_bytes(info.read_bytes().replace(b"n_clas\xe9s", b"n_clases"))
+    data.write_bytes(data.read_bytes().replace(b"\n3\t", b"\n3\xc3\t", 1))
+    with pytest.raises(D.DataCorruptError, match=f"{data}: not valid UTF-8"):
+        D.load_uci("toy", data_dir=tmp_path)
 
 
 # --------------------------------------------------------------------------- graphs

@@ -1,4 +1,4 @@
-"""The canonical image data sets: files, sha256 digests, download mirrors.
+"""The canonical data sets: files, sha256 digests, download mirrors, licences.
 
 Digests pin the exact bytes of the original distributions, so a wrong,
 re-encoded or truncated file is an error rather than a silently different
@@ -14,13 +14,23 @@ experiment.  Sources of the digests:
   10:50:06 / 10:50:27 UTC) reproduces the upstream files byte for byte,
   whose md5s are those published in the zalandoresearch/fashion-mnist README.
 * CIFAR-10 (Krizhevsky 2009): only the archive ``cifar-10-binary.tar.gz`` has a
-  published checksum; the ``.bin`` files extracted from it are checked by
-  their record structure when read (:mod:`ntklib.datasets.cifar`).
+  published checksum; the digests of the ``.bin`` files taken while unpacking
+  the verified archive are recorded in ``cifar10/SHA256SUMS`` and checked on
+  every load, and the files are checked by their record structure when read
+  (:mod:`ntklib.datasets.cifar`).
+* UCI (Fernández-Delgado et al. 2014) and the GIN graph benchmarks: the
+  archives have no published checksum, so every extracted file is checked
+  against ``checksums/uci.sha256`` / ``checksums/graphs.sha256``, generated
+  from the verified shared copy (its ``SHA256SUMS``).  Only the files the book
+  reads are listed: for UCI the four files of each of the 90 benchmark sets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+CHECKSUM_DIR = Path(__file__).resolve().parent / "checksums"
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,20 @@ class DatasetSpec:
     archive: FileSpec | None = None  # if set, `files` are extracted from it
     system_dirs: tuple[str, ...] = ()  # read-only places also searched
     hint: str = ""  # extra advice for the "missing" error
+    licence: str = ""
+    download_size: int | None = None  # bytes to download (approximate where not pinned)
+    # The archive has no pinned digest: it is only a carrier, every file
+    # taken from it must have its own digest in `files`.
+    archive_unverified: bool = False
+
+
+def _read_sums(fname: str) -> tuple[FileSpec, ...]:
+    specs = []
+    for line in (CHECKSUM_DIR / fname).read_text(encoding="ascii").splitlines():
+        if line.strip():
+            digest, rel = line.split(None, 1)
+            specs.append(FileSpec(rel.strip(), (digest,)))
+    return tuple(specs)
 
 
 _IDX = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -56,6 +80,8 @@ REGISTRY: dict[str, DatasetSpec] = {
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
         ), strict=True)),
+        licence="no formal licence (commonly redistributed as CC BY-SA 3.0); cite LeCun et al. 1998",
+        download_size=11_595_092,
     ),
     "fashion-mnist": DatasetSpec(
         title="Fashion-MNIST",
@@ -74,6 +100,8 @@ REGISTRY: dict[str, DatasetSpec] = {
         system_dirs=("/usr/share/datasets/fashion-mnist",),
         hint="On Debian/Ubuntu: apt-get install dataset-fashion-mnist "
              "(installs them under /usr/share/datasets/fashion-mnist/, which is searched too).",
+        licence="MIT; cite Xiao, Rasul & Vollgraf 2017",
+        download_size=30_878_645,
     ),
     "cifar10": DatasetSpec(
         title="CIFAR-10",
@@ -83,17 +111,55 @@ REGISTRY: dict[str, DatasetSpec] = {
                     [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]),
         archive=FileSpec("cifar-10-binary.tar.gz",
                          ("c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",)),
+        hint="Optional: without CIFAR-10 the book uses Fashion-MNIST as a stand-in and says so.",
+        licence="no formal licence; cite Krizhevsky 2009",
+        download_size=170_052_171,
+    ),
+    "uci": DatasetSpec(
+        title="UCI (121 sets, Fernández-Delgado et al. 2014; the 90 of Arora et al. 2020)",
+        folder="uci",
+        homepage="http://persoal.citius.usc.es/manuel.fernandez.delgado/papers/jmlr/",
+        files=_read_sums("uci.sha256"),
+        archive=FileSpec("data.tar.gz"),
+        archive_unverified=True,
+        licence="terms of each UCI repository entry (many CC BY 4.0); cite Dua & Graff and "
+                "Fernández-Delgado et al. 2014",
+        download_size=None,  # not published; about 200 MB
+    ),
+    "graphs": DatasetSpec(
+        title="Graph benchmarks (GIN format: MUTAG, PTC, NCI1, PROTEINS, IMDB-B, IMDB-M)",
+        folder="graphs",
+        homepage="https://github.com/weihua916/powerful-gnns",
+        files=_read_sums("graphs.sha256"),
+        archive=FileSpec("dataset.zip"),
+        archive_unverified=True,
+        licence="no data licence stated (GIN repository: MIT); cite Xu et al. 2019 and each set's source",
+        download_size=None,
     ),
 }
 
-#: Base URLs tried in order; a file's URL is base + its file name.  Mutable on
-#: purpose: insert your own mirror, or point tests at a local server.
+#: Base URLs tried in order, most reliable first; a file's URL is base + its
+#: file name (for archives: base + archive name).  Mutable on purpose: insert
+#: your own mirror, or point tests at a local server.
 MIRRORS: dict[str, list[str]] = {
     "mnist": [
-        "http://yann.lecun.com/exdb/mnist/",
         "https://ossci-datasets.s3.amazonaws.com/mnist/",  # torchvision's mirror
         "https://storage.googleapis.com/cvdf-datasets/mnist/",  # TensorFlow's mirror
+        "http://yann.lecun.com/exdb/mnist/",  # the original; often refuses downloads
     ],
-    "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
-    "cifar10": ["https://www.cs.toronto.edu/~kriz/"],
+    "fashion-mnist": [
+        # The authors' S3 bucket over TLS (its website endpoint *.s3-website.* is http-only).
+        "https://fashion-mnist.s3.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ],
+    "cifar10": [
+        "https://www.cs.toronto.edu/~kriz/",
+        # A copy on MindSpore's site; accepted only if its sha256 is the original's.
+        "https://mindspore-website.obs.cn-north-4.myhuaweicloud.com/notebook/datasets/",
+    ],
+    "uci": ["http://persoal.citius.usc.es/manuel.fernandez.delgado/papers/jmlr/"],
+    "graphs": [
+        "https://raw.githubusercontent.com/weihua916/powerful-gnns/master/",
+        "https://github.com/weihua916/powerful-gnns/raw/master/",
+    ],
 }

@@ -5,7 +5,8 @@ Networks?", ICLR 2019 (format and data); Du, Hou, Póczos, Salakhutdinov, Wang
 & Xu, "Graph Neural Tangent Kernel", NeurIPS 2019 (the 10-fold protocol);
 the folds come from Zhang, Cui, Neumann & Chen, AAAI 2018.
 
-Format of ``<data_dir>/graphs/<NAME>/<NAME>.txt`` (see graphs/README.md):
+Format of ``<data_dir>/graphs/<NAME>/<NAME>.txt`` (as in GIN's ``dataset.zip``,
+https://github.com/weihua916/powerful-gnns):
 line 1 = number of graphs N; then per graph a line ``n l`` (nodes, class
 label) followed by n node lines ``t m v_1 .. v_m`` (node tag, degree, 0-based
 neighbours).  ``10fold_idx/{train,test}_idx-<k>.txt``, k = 1..10: 0-based
@@ -20,8 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import DataCorruptError, DataMissingError
+from ._download import fetch_command, verify_sha256
+from ._errors import DataCorruptError, DataMissingError, reading
 from ._paths import ENV_VAR, describe_root, resolve_root
+from ._registry import MIRRORS, REGISTRY
+from ._status import fetch
 
 GRAPH_DATASETS = ("MUTAG", "PTC", "NCI1", "PROTEINS", "IMDBBINARY", "IMDBMULTI")
 #: Sets without node labels (every tag is 0): GIN/GNTK use the node degree as tag.
@@ -71,8 +75,10 @@ def _first_appearance(values: list[int]) -> tuple[np.ndarray, int]:
 
 def _parse(path) -> tuple[list[np.ndarray], list[list[int]], list[int]]:
     """-> (adjacency per graph, raw node tags per graph, raw label per graph)."""
+    with reading(path, fetch_command("graphs")):
+        text = path.read_text(encoding="utf-8")
     try:
-        lines = iter(path.read_text().split("\n"))
+        lines = iter(text.split("\n"))
         n_graphs = int(next(lines))
         adjs, tags, labels = [], [], []
         for g in range(n_graphs):
@@ -112,7 +118,10 @@ def _read_folds(folder, n: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         for part in ("train", "test"):
             path = folder / "10fold_idx" / f"{part}_idx-{k}.txt"
             try:
-                pair.append(np.loadtxt(path, dtype=np.int64, ndmin=1))
+                with reading(path, fetch_command("graphs")):
+                    pair.append(np.loadtxt(path, dtype=np.int64, ndmin=1, encoding="utf-8"))
+            except DataCorruptError:
+                raise
             except ValueError as e:
                 raise DataCorruptError(f"{path}: not a list of integers ({e})") from e
         train, test = pair
@@ -123,27 +132,45 @@ def _read_folds(folder, n: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return tuple(folds)
 
 
+def _needed(name: str) -> list[str]:
+    return [f"{name}/{name}.txt"] + [f"{name}/10fold_idx/{p}_idx-{k}.txt"
+                                     for k in range(1, 11) for p in ("train", "test")]
+
+
 def load_graphs(name: str, data_dir: PathLike = None,
-                degree_as_tag: bool | None = None) -> GraphDataset:
+                degree_as_tag: bool | None = None, download: bool = True) -> GraphDataset:
     """Load graph benchmark ``name`` (one of :func:`graph_dataset_names`) with its 10 folds.
 
     ``degree_as_tag``: use node degrees as the node tags; by default True
     exactly for the IMDB sets, which have no node labels, as GIN/GNTK do.
     Tags are re-mapped to 0.. in order of first appearance over the file.
+    Every file is checked against the sha256 digests committed with ntklib
+    (cached per process), then parsed and validated.  Missing files are
+    downloaded first if ``download`` (GIN's ``dataset.zip``, see
+    :func:`ntklib.datasets.fetch`).
     """
     if name not in GRAPH_DATASETS:
         raise ValueError(f"unknown graph data set {name!r}; choose from {GRAPH_DATASETS}")
     root = resolve_root(data_dir)
     folder = root / "graphs" / name
-    needed = [folder / f"{name}.txt"] + [folder / "10fold_idx" / f"{p}_idx-{k}.txt"
-                                         for k in range(1, 11) for p in ("train", "test")]
-    missing = [p for p in needed if not p.is_file()]
+    rels = _needed(name)
+    failure = ""
+    if download and not all((root / "graphs" / r).is_file() for r in rels):
+        st = fetch(["graphs"], data_dir)[0]
+        failure = "" if st.state == "verified" else st.detail
+    missing = [root / "graphs" / r for r in rels if not (root / "graphs" / r).is_file()]
     if missing:
+        source = (MIRRORS.get("graphs") or [""])[0] + "dataset.zip"
         raise DataMissingError(
             f"graph data set {name}: {len(missing)} file(s) missing from data directory "
-            f"{describe_root(root, data_dir is not None)}:\n  " + "\n  ".join(map(str, missing))
-            + f"\nPut the GIN-format files there (graphs/README.md of the shared data), "
+            f"{describe_root(root, data_dir is not None)}:\n  " + "\n  ".join(map(str, missing[:5]))
+            + (f"\n  ... and {len(missing) - 5} more" if len(missing) > 5 else "")
+            + (f"\nDownload failed: {failure}" if failure else "")
+            + f"\nFix: run `{fetch_command('graphs')}` (unpacks GIN's {source}), "
               f"or set ${ENV_VAR} to a directory that contains graphs/{name}/.")
+    digests = {f.name: f.sha256 for f in REGISTRY["graphs"].files}
+    for r in rels:
+        verify_sha256(root / "graphs" / r, digests.get(r, ()), fetch_command("graphs"))
     adjs, raw_tags, raw_labels = _parse(folder / f"{name}.txt")
     if degree_as_tag is None:
         degree_as_tag = name in _DEGREE_AS_TAG

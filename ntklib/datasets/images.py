@@ -16,6 +16,7 @@ from ._download import ensure_files
 from ._errors import DataCorruptError
 from ._paths import resolve_root
 from ._registry import REGISTRY
+from ._status import fetch, status
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
@@ -96,20 +97,27 @@ def load_images(name: str, split: str = "train", data_dir: PathLike = None,
     return _LOADERS[name](split, data_dir=data_dir, download=download)
 
 
-def cifar_or_standin(data_dir: PathLike = None) -> str:
-    """``"cifar10"`` if CIFAR-10 is in the data dir, else ``"fashion-mnist"``.
+def cifar_or_standin(data_dir: PathLike = None, download: bool = True) -> str:
+    """``"cifar10"`` if CIFAR-10 is in the data dir or can be downloaded, else ``"fashion-mnist"``.
 
     CIFAR-10 cannot always be had offline; Fashion-MNIST is the agreed
     stand-in, and pages using it must say so (see :func:`dataset_label`).
     "In the data dir" means the six batch files, or the archive that loading
-    unpacks into them.  Presence only is checked here (cheap); loading
-    verifies, so a damaged copy is an error rather than a silent switch.
+    unpacks into them.  A damaged copy still counts as present, so loading it
+    is an error rather than a silent switch.  Without it, and if
+    ``download``, one download is tried (offline this fails at once, on the
+    DNS lookup); a failed attempt is remembered for the rest of the process,
+    so repeated calls do not retry it.
     """
     spec = REGISTRY["cifar10"]
-    folder = resolve_root(data_dir) / spec.folder
-    present = (all((folder / f.name).is_file() for f in spec.files)
-               or (spec.archive is not None and (folder / spec.archive.name).is_file()))
-    return "cifar10" if present else "fashion-mnist"
+    if spec.archive is not None and (resolve_root(data_dir) / spec.folder / spec.archive.name).is_file():
+        return "cifar10"
+    state = status("cifar10", data_dir).state
+    if state in ("verified", "corrupt"):
+        return "cifar10"
+    if download and fetch(["cifar10"], data_dir)[0].state == "verified":
+        return "cifar10"
+    return "fashion-mnist"
 
 
 def dataset_label(name: str, standin_for: str | None = None) -> str:
