@@ -38,5 +38,5 @@ def get(name: str):
     """(sigma, sigma') for an activation name; a clear error for an unknown one."""
     try:
         return ACTIVATIONS[name]
-    except KeyError:
+    except (KeyError, TypeError):   # TypeError: an unhashable name, e.g. a list
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}") from None

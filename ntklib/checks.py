@@ -23,7 +23,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from . import report
+import numpy as np
+
+from . import _validate, report
 
 OPS = ("<=", ">=", "<", ">", "between", "approx")
 
@@ -70,6 +72,17 @@ def badge(status: str) -> str:
     return f'<span class="ntk-status ntk-{css}">{status}</span>'
 
 
+def _number(value, name: str) -> float:
+    """A real number, a numpy scalar or bool, or a one-element array, as a float (as float() took them before)."""
+    try:
+        a = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything numpy cannot hold is not a number
+        a = np.asarray(None)
+    if a.size != 1 or a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    return float(a.reshape(()))
+
+
 def _fmt(v) -> str:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return f"{v:.4g}"
@@ -96,6 +109,10 @@ class Checks:
     """The checks of one notebook run."""
 
     def __init__(self, notebook: str, scale: str, seed: int):
+        for value, name in ((notebook, "notebook"), (scale, "scale")):
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"{name} must be a non-empty string, got {value!r}")
+        seed = _validate.nonnegative_int(seed, "seed")
         self.notebook, self.scale, self.seed = notebook, scale, seed
         self.items: list[Check] = []
         self._t0 = time.perf_counter()
@@ -109,13 +126,32 @@ class Checks:
                lecture: str | None = None, holds_at=("ci", "full"), kind: str = "claim") -> Check:
         """Record a check `measured <op> target`; op is one of <=, >=, <, >, between (target=(lo, hi)),
         approx (|measured - target| <= tol). Displays a one-line verdict under the cell."""
-        if op not in OPS:
+        for value, name in ((id, "id"), (claim, "claim"), (slide, "slide")):
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"{name} must be a non-empty string, got {value!r}")
+        if not isinstance(op, str) or op not in OPS:
             raise ValueError(f"op must be one of {OPS}, got {op!r}")
         if op == "approx" and tol is None:
             raise ValueError("op='approx' needs tol")
+        if tol is not None:
+            tol = _validate.nonnegative(tol, "tol")
+        if op == "between":
+            if not isinstance(target, (tuple, list, np.ndarray)) or len(target) != 2:
+                raise TypeError(f"target for op='between' must be a pair (lo, hi), got {target!r}")
+            lo, hi = (_number(v, "target bound") for v in target)
+            if not lo <= hi:    # also catches NaN
+                raise ValueError(f"target for op='between' must have lo <= hi, got {target!r}")
+        elif math.isnan(_number(target, "target")):     # the target itself is recorded as given
+            raise ValueError(f"target must be a number, got {target!r}")
+        if isinstance(holds_at, str) or not isinstance(holds_at, (tuple, list, set, frozenset)) or \
+                not all(isinstance(h, str) for h in holds_at):
+            raise TypeError(f"holds_at must be a tuple of scale names such as ('ci', 'full'), got {holds_at!r}")
+        if lecture is not None and not isinstance(lecture, str):
+            raise TypeError(f"lecture must be a string or None, got {lecture!r}")
         if any(c.id == id for c in self.items):
             raise ValueError(f"duplicate check id {id!r}")
-        measured = float(measured)
+        # NaN is a legitimate measurement (the check then fails); a string or None is a bug in the notebook
+        measured = _number(measured, "measured")
         if kind not in ("claim", "slip"):
             raise ValueError(f"kind must be 'claim' or 'slip', got {kind!r}")
         check = Check(id, claim, slide, measured, op, target, tol, lecture, self.scale in holds_at,

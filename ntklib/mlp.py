@@ -21,27 +21,90 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
+from ._jaxcompat import x64_for
 
 
 def init_mlp(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: int, dtype=jnp.float32) -> list:
     """Parameters [(W_1, b_1), ..., (W_L, b_L)] with W_l of shape (fan_in, fan_out)."""
+    seed = _validate.seed(seed)
+    if isinstance(hidden, (str, bytes)) or not np.iterable(hidden):
+        raise TypeError(f"hidden must be a list of hidden-layer widths (e.g. [512]), got {hidden!r}")
     sizes = [_validate.positive_int(d_in, "d_in"), *(_validate.positive_int(h, "hidden width") for h in hidden),
              _validate.positive_int(n_out, "n_out")]
-    keys = jax.random.split(jax.random.PRNGKey(seed), len(sizes) - 1)
-    params = []
-    for layer, (key, fan_in, fan_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
-        gain = 1.0 if layer == len(sizes) - 2 else 2.0
-        W = jax.random.normal(key, (fan_in, fan_out), dtype) * jnp.sqrt(gain / fan_in).astype(dtype)
-        params.append((W, jnp.zeros(fan_out, dtype)))
+    dtype = _validate.float_dtype(dtype)
+    _validate.memory(_validate.nbytes(*[(a, b) for a, b in zip(sizes[:-1], sizes[1:])], dtype=dtype) * 2,
+                     f"init_mlp with layer sizes {sizes}")
+    with x64_for(dtype):                # float64 parameters are drawn in float64 whatever JAX's global x64 flag
+        keys = jax.random.split(jax.random.PRNGKey(seed), len(sizes) - 1)
+        params = []
+        for layer, (key, fan_in, fan_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
+            gain = 1.0 if layer == len(sizes) - 2 else 2.0
+            W = jax.random.normal(key, (fan_in, fan_out), dtype) * jnp.sqrt(gain / fan_in).astype(dtype)
+            params.append((W, jnp.zeros(fan_out, dtype)))
     return params
 
 
+def _structure(params) -> list[int]:
+    """Layer sizes [d_in, ..., n_out] of params = [(W, b), ...]; a clear error for anything else. Shapes only, so
+    it also works on JAX tracers."""
+    if isinstance(params, (str, bytes)) or not isinstance(params, (list, tuple)) or not params:
+        raise TypeError(f"params must be a non-empty list of (W, b) pairs from init_mlp, got {type(params).__name__}")
+    sizes = None
+    for i, layer in enumerate(params):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+            raise TypeError(f"params[{i}] must be a (W, b) pair, got {type(layer).__name__}")
+        sW, sb = jnp.shape(layer[0]), jnp.shape(layer[1])
+        if len(sW) != 2 or sb != (sW[1],):
+            raise ValueError(f"params[{i}] must be W (fan_in, fan_out) and b (fan_out,), got shapes {sW} and {sb}")
+        if sizes is None:
+            sizes = [sW[0]]
+        elif sW[0] != sizes[-1]:
+            raise ValueError(f"params[{i}] has fan_in {sW[0]} but the previous layer has {sizes[-1]} outputs")
+        sizes.append(sW[1])
+    return sizes
+
+
+def _inputs(params, X, y=None):
+    sizes = _structure(params)
+    if len(jnp.shape(X)) != 2 or jnp.shape(X)[1] != sizes[0]:
+        raise ValueError(f"X must be (n, {sizes[0]}) for a net with {sizes[0]} inputs, got shape {jnp.shape(X)}")
+    if y is not None:
+        if jnp.shape(y) != (jnp.shape(X)[0],):
+            raise ValueError(f"y must be ({jnp.shape(X)[0]},): one label per row of X, got shape {jnp.shape(y)}")
+        if not isinstance(y, jax.core.Tracer):
+            _validate.labels(np.asarray(y), "y", n_classes=sizes[-1])
+    return sizes
+
+
+def _finite_params(params):
+    _structure(params)
+    for i, (W, b) in enumerate(params):
+        for v, name in ((W, "W"), (b, "b")):
+            if jnp.asarray(v).dtype not in (jnp.float32, jnp.float64):
+                raise TypeError(f"params[{i}] {name} must be float32 or float64, got {jnp.asarray(v).dtype}")
+            if not bool(jnp.all(jnp.isfinite(v))):
+                raise ValueError(f"params[{i}] {name} contains NaN or inf (a diverged run?)")
+    return np.dtype(jnp.asarray(params[0][0]).dtype)
+
+
 def n_params(params) -> int:
-    return int(sum(W.size + b.size for W, b in params))
+    _structure(params)
+    return int(sum(np.size(W) + np.size(b) for W, b in params))
+
+
+def logits(params, X):
+    """The net's outputs (n, n_out) on the rows of X."""
+    _inputs(params, X)
+    with x64_for(_dtype(params)):      # float64 parameters compute in float64 whatever JAX's global x64 flag
+        return _logits(params, X)
+
+
+def _dtype(params):
+    return np.dtype(getattr(params[0][0], "dtype", np.float32))
 
 
 @jax.jit
-def logits(params, X):
+def _logits(params, X):
     h = X
     for W, b in params[:-1]:
         h = jax.nn.relu(h @ W + b)
@@ -51,8 +114,10 @@ def logits(params, X):
 
 def cross_entropy(params, X, y):
     """Mean softmax cross-entropy of integer labels y (0..C-1)."""
-    z = logits(params, X)
-    return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y[:, None], axis=1)[:, 0])
+    _inputs(params, X, y)
+    with x64_for(_dtype(params)):
+        z = _logits(params, X)
+        return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y[:, None], axis=1)[:, 0])
 
 
 _loss_jit = jax.jit(cross_entropy)
@@ -89,6 +154,7 @@ class SGDRun:
     steps_per_epoch: int
     final_loss: float        # cross-entropy on the whole training set at the end
     stopped_early: bool      # True if final_loss reached stop_loss before max_epochs
+    diverged_epoch: int | None = None   # first epoch (1-based) whose loss blew up (on_divergence="return")
 
     @property
     def steps(self) -> np.ndarray:
@@ -102,25 +168,54 @@ class SGDRun:
 
 
 def train_sgd(params, X, y, *, lr: float, epochs: int, seed: int, batch: int = 100, momentum: float = 0.9,
-              stop_loss: float | None = None, check_every: int = 5) -> SGDRun:
+              stop_loss: float | None = None, check_every: int = 5, on_divergence: str = "raise") -> SGDRun:
     """Train by minibatch SGD with momentum for at most `epochs` epochs.
 
     If `stop_loss` is given, training stops at the first multiple of `check_every` epochs at which the
     cross-entropy on the whole training set is <= stop_loss (the stopping rule of Neyshabur et al. 2018).
+    An epoch loss that becomes non-finite or grows DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances) raises
+    TrainingDiverged, unless on_divergence="return" (then ``diverged_epoch`` says where).
     """
-    X = jnp.asarray(_validate.matrix(X, "X"), params[0][0].dtype)
+    dtype = _finite_params(params)
+    X = _validate.matrix(X, "X")
+    sizes = _inputs(params, X)
     y = np.asarray(y)
-    if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ValueError(f"y must be {X.shape[0]} non-negative integer class labels, got {y.dtype} {y.shape}")
-    if y.max() >= params[-1][0].shape[1]:
-        raise ValueError(f"label {y.max()} but the net has {params[-1][0].shape[1]} outputs")
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"y must be integer class labels, got dtype {y.dtype}")
+    y = _validate.labels(y, "y", X.shape[0])
+    if y.max() >= sizes[-1]:
+        raise ValueError(f"y holds label {y.max()} but the net has {sizes[-1]} outputs (classes 0..{sizes[-1] - 1})")
     batch = _validate.positive_int(batch, "batch")
     if batch > X.shape[0]:
         raise ValueError(f"batch {batch} is larger than the {X.shape[0]} training points")
     epochs = _validate.positive_int(epochs, "epochs")
     check_every = _validate.positive_int(check_every, "check_every")
     lr = _validate.positive(lr, "lr")
-    y = jnp.asarray(y, jnp.int32)
+    momentum = _validate.nonnegative(momentum, "momentum")
+    if momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    seed = _validate.seed(seed)
+    stop_loss = None if stop_loss is None else _validate.real(stop_loss, "stop_loss")
+    on_divergence = _validate.on_divergence(on_divergence)
+    # X on the device plus, per minibatch step, each layer's activations and gradients
+    _validate.memory(_validate.nbytes(X.shape, (4 * batch, sum(sizes)), dtype=dtype),
+                     f"train_sgd on {X.shape[0]} x {X.shape[1]} inputs")
+    with x64_for(dtype):                # float64 parameters train in float64 whatever JAX's global x64 flag
+        run = _train_sgd(params, jnp.asarray(X, dtype), jnp.asarray(y, jnp.int32), lr, epochs, seed, batch, momentum,
+                         stop_loss, check_every)
+    with x64_for(dtype):
+        loss0 = float(_loss_jit(params, jnp.asarray(X, dtype), jnp.asarray(y, jnp.int32)))
+    j = _validate.first_divergence(np.append(run.epoch_loss, run.final_loss), loss0)
+    if j is not None:
+        run.diverged_epoch = min(j + 1, len(run.epoch_loss))
+        loss = float(np.append(run.epoch_loss, run.final_loss)[j])
+        if on_divergence == "raise":
+            raise _validate.diverged(f"train_sgd (epoch {run.diverged_epoch})",
+                                     run.diverged_epoch * run.steps_per_epoch, loss, f"Use a smaller lr than {lr}")
+    return run
+
+
+def _train_sgd(params, X, y, lr, epochs, seed, batch, momentum, stop_loss, check_every):
     velocity = jax.tree.map(jnp.zeros_like, params)
     key = jax.random.PRNGKey(seed)
     losses, done, final, stopped = [], 0, None, False
@@ -142,18 +237,26 @@ def train_sgd(params, X, y, *, lr: float, epochs: int, seed: int, batch: int = 1
 
 def error_rate(params, X, y, chunk: int = 5000) -> float:
     """Fraction of misclassified points (computed in chunks to bound memory)."""
-    X = np.asarray(X)
-    y = np.asarray(y)
+    dtype = _finite_params(params)
+    X = _validate.matrix(X, "X")
+    sizes = _inputs(params, X)
+    y = _validate.labels(y, "y", X.shape[0], sizes[-1])
+    chunk = _validate.positive_int(chunk, "chunk")
     wrong = 0
-    for i in range(0, len(X), chunk):
-        z = logits(params, jnp.asarray(X[i:i + chunk], params[0][0].dtype))
-        wrong += int(np.sum(np.asarray(jnp.argmax(z, axis=1)) != y[i:i + chunk]))
+    with x64_for(dtype):
+        for i in range(0, len(X), chunk):
+            z = _logits(params, jnp.asarray(X[i:i + chunk], dtype))
+            wrong += int(np.sum(np.asarray(jnp.argmax(z, axis=1)) != y[i:i + chunk]))
     return wrong / len(X)
 
 
 def standardize_images(images) -> np.ndarray:
     """Flatten images and standardise each one to zero mean and unit variance over its pixels
     (the per-image whitening of Zhang et al. 2017); float32."""
-    Z = np.asarray(images).reshape(len(images), -1).astype(np.float32)
+    A = _validate._array(images, "images")
+    if A.ndim < 2:
+        raise ValueError(f"images must be (n, ...) with at least one pixel per image, got shape {A.shape}")
+    A = _validate.array(A, "images", A.ndim)
+    Z = A.reshape(len(A), -1).astype(np.float32)
     Z = Z - Z.mean(axis=1, keepdims=True)
     return Z / np.maximum(Z.std(axis=1, keepdims=True), 1e-6)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate, activations
+from ._jaxcompat import x64_for
 
 # E[a_r^2] for the output weights. The slides write a_r ~ Unif[-1, 1] (E[a^2] = 1/3) but then drop a_r^2
 # from H(0); that is exact for Du et al. (2019b)'s a_r ~ Unif{-1, +1}, which is ntklib's default.
@@ -30,15 +31,42 @@ class TwoLayerNet:
     a: np.ndarray
     activation: str = "relu"
 
+    def __post_init__(self):
+        # shapes and dtypes only: a net with NaN weights may be returned on purpose (on_divergence="return");
+        # functions that compute with a net check its values (_checked).
+        for key, ndim in (("W", 2), ("a", 1)):
+            v = np.asarray(getattr(self, key))
+            if v.dtype.kind != "f" or v.dtype not in (np.float32, np.float64):
+                raise TypeError(f"TwoLayerNet.{key} must be a float32 or float64 array, got dtype {v.dtype}")
+            if v.ndim != ndim or v.size == 0:
+                raise ValueError(f"TwoLayerNet.{key} must be a non-empty {ndim}-D array, got shape {v.shape}")
+        if np.shape(self.a)[0] != np.shape(self.W)[0]:
+            raise ValueError(f"TwoLayerNet.a has length {np.shape(self.a)[0]} but W has {np.shape(self.W)[0]} rows "
+                             f"(one output weight per hidden unit)")
+        activations.get(self.activation)
+
     @property
     def width(self) -> int:
         return self.W.shape[0]
 
     def __call__(self, X) -> np.ndarray:
+        _checked(self)
         X = _validate.matrix(X, "X")
         if X.shape[1] != self.W.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features but the net expects {self.W.shape[1]}")
-        return np.asarray(_forward(jnp.asarray(self.W), jnp.asarray(self.a), jnp.asarray(X, self.W.dtype), self.activation))
+        with x64_for(self.W.dtype):     # float64 weights compute in float64 whatever JAX's global x64 flag
+            return np.asarray(_forward(jnp.asarray(self.W), jnp.asarray(self.a), jnp.asarray(X, self.W.dtype),
+                                       self.activation))
+
+
+def _checked(net, name: str = "net") -> "TwoLayerNet":
+    """A TwoLayerNet with finite weights (training from or evaluating NaN weights only propagates NaN)."""
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"{name} must be a ntklib.networks.TwoLayerNet (e.g. from init_two_layer), got {type(net).__name__}")
+    for key in ("W", "a"):
+        if not np.all(np.isfinite(np.asarray(getattr(net, key)))):
+            raise ValueError(f"{name}.{key} contains NaN or inf (a diverged run?); start from a finite net")
+    return net
 
 
 def init_two_layer(seed: int, width: int, dim: int, activation: str = "relu",
@@ -48,11 +76,16 @@ def init_two_layer(seed: int, width: int, dim: int, activation: str = "relu",
     ``antisymmetric``: the second half of the neurons copies the first half's w_r with -a_r, so
     f(x, 0) = 0 exactly: the slides' assumption u(0) = 0, met without shrinking the output.
     """
+    seed = _validate.seed(seed)
     width = _validate.positive_int(width, "width")
     dim = _validate.positive_int(dim, "dim")
     activations.get(activation)
-    if a_init not in A_SECOND_MOMENT:
+    if not isinstance(a_init, str) or a_init not in A_SECOND_MOMENT:
         raise ValueError(f"unknown a_init {a_init!r}; choose one of {sorted(A_SECOND_MOMENT)}")
+    antisymmetric = _validate.flag(antisymmetric, "antisymmetric")
+    dtype = _validate.float_dtype(dtype)
+    # W is drawn in float64, then stacked (antisymmetric) and cast: up to three (width, dim) copies
+    _validate.memory(_validate.nbytes((width, dim)) * 3, f"init_two_layer's (width, dim) = ({width}, {dim}) weights")
     if antisymmetric and width % 2:
         raise ValueError(f"an antisymmetric initialisation needs an even width, got {width}")
     rng = np.random.default_rng(seed)
@@ -81,15 +114,25 @@ def _gd(W, a, X, y, eta, activation, steps):
     return jax.lax.fori_loop(0, steps, lambda _, W: W - eta * grad(W, a, X, y, activation), W)
 
 
-def gd_step(net: TwoLayerNet, X, y, eta: float, steps: int = 1) -> TwoLayerNet:
-    """`steps` steps of full-batch gradient descent on l(W) with step size eta (a stays fixed)."""
+def gd_step(net: TwoLayerNet, X, y, eta: float, steps: int = 1, on_divergence: str = "raise") -> TwoLayerNet:
+    """`steps` steps of full-batch gradient descent on l(W) with step size eta (a stays fixed).
+
+    Non-finite weights after the steps (eta too large) raise TrainingDiverged, unless on_divergence="return"."""
+    _checked(net)
     X = _validate.matrix(X, "X")
     y = _validate.vector(y, "y", X.shape[0])
     eta = _validate.positive(eta, "eta")
     steps = _validate.positive_int(steps, "steps")
+    on_divergence = _validate.on_divergence(on_divergence)
+    if X.shape[1] != net.W.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the net expects {net.W.shape[1]}")
     dt = net.W.dtype
-    W = _gd(jnp.asarray(net.W), jnp.asarray(net.a), jnp.asarray(X, dt), jnp.asarray(y, dt), dt.type(eta), net.activation, steps)
-    return TwoLayerNet(np.asarray(W), net.a, net.activation)
+    with x64_for(dt):
+        W = np.asarray(_gd(jnp.asarray(net.W), jnp.asarray(net.a), jnp.asarray(X, dt), jnp.asarray(y, dt), dt.type(eta),
+                           net.activation, steps))
+    if on_divergence == "raise" and not np.all(np.isfinite(W)):
+        raise _validate.diverged("gd_step", steps, float("nan"), f"Use a smaller eta than {eta}")
+    return TwoLayerNet(W, net.a, net.activation)
 
 
 @dataclass
@@ -103,6 +146,7 @@ class Trajectory:
     max_move: np.ndarray         # max_r ||w_r(t) - w_r(0)||_2                      (Lemma 3)
     snapshots: dict = field(default_factory=dict)   # step -> TwoLayerNet
     final: TwoLayerNet | None = None
+    diverged_step: int | None = None   # first recorded step whose loss blew up (on_divergence="return")
 
     @property
     def t(self) -> np.ndarray:
@@ -130,17 +174,26 @@ def _gd_span(Z, B, X, G, a, y, eta, activation, steps, via_gram):
 
 
 def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int = 1, X_test=None,
-             snapshot_steps=()) -> Trajectory:
+             snapshot_steps=(), on_divergence: str = "raise") -> Trajectory:
     """Train the slide model by full-batch GD and record outputs and weight movement along the way.
 
     The iterates are those of ``gd_step``; they are computed in the span of the training inputs (see
     ``_gd_span``), which is exact and, when n < d, several times faster than updating W. ``snapshot_steps`` (multiples of
     record_every, or 0) keep the full parameters at those steps, e.g. to compute H(t) with
     ntklib.kernels.empirical_ntk_two_layer.
+
+    A loss 1/2 ||u - y||^2 that becomes non-finite or grows DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances) raises
+    TrainingDiverged at the first record where it does; with on_divergence="return" training runs to the end and
+    the trajectory's ``diverged_step`` says where.
     """
+    _checked(net)
     X = _validate.matrix(X, "X")
     y = _validate.vector(y, "y", X.shape[0])
     eta, steps, record_every = _validate.gd_schedule(eta, steps, record_every)
+    on_divergence = _validate.on_divergence(on_divergence)
+    if isinstance(snapshot_steps, (str, bytes)) or not np.iterable(snapshot_steps):
+        raise TypeError(f"snapshot_steps must be a list of step numbers, got {snapshot_steps!r}")
+    snapshot_steps = [_validate.nonnegative_int(s, "snapshot_steps entry") for s in snapshot_steps]
     bad = [s for s in snapshot_steps if s % record_every or not 0 <= s <= steps]
     if bad:
         raise ValueError(f"snapshot_steps {bad} are not multiples of record_every={record_every} within 0..{steps}")
@@ -148,6 +201,19 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
         raise ValueError(f"X has {X.shape[1]} features but the net expects {net.W.shape[1]}")
     if X_test is not None:
         X_test = _validate.matrix(X_test, "X_test")
+        if X_test.shape[1] != X.shape[1]:
+            raise ValueError(f"X_test has {X_test.shape[1]} features but X has {X.shape[1]}")
+    n, m, d = X.shape[0], net.width, X.shape[1]
+    n_test = 0 if X_test is None else X_test.shape[0]
+    records = steps // record_every + 1
+    _validate.memory(_validate.nbytes((n, n), (n, m), (n, m), (n_test, m), (n_test, n), (records, n + n_test),
+                                      *[(m, d)] * (len(snapshot_steps) + 1), dtype=net.W.dtype),
+                     f"gd_train with n = {n} points, width m = {m}, {records} records")
+    with x64_for(net.W.dtype):          # float64 nets train in float64 whatever JAX's global x64 flag
+        return _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence)
+
+
+def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence):
     dt = net.W.dtype
     sigma, _ = activations.get(net.activation)
     Xj, W0, a = jnp.asarray(X, dt), jnp.asarray(net.W), jnp.asarray(net.a)
@@ -159,12 +225,21 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
         Zt0, Gt = Xt @ W0.T, Xt @ Xj.T
     scale = 1.0 / np.sqrt(net.width)
     rec_steps, us, fs, moves, snaps = [], [], [], [], {}
+    loss0, diverged_step = None, None
     for k in range(0, steps + 1, record_every):
         if k:
             Z, B = _gd_span(Z, B, Xj, G, a, jnp.asarray(y, dt), dt.type(eta), net.activation, record_every,
                             X.shape[0] <= 2 * X.shape[1])
         rec_steps.append(k)
         us.append(np.asarray(sigma(Z) @ a) * scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = 0.5 * float(np.sum((us[-1].astype(np.float64) - y) ** 2))
+        loss0 = loss if loss0 is None else loss0
+        if diverged_step is None and _validate.first_divergence([loss], loss0) is not None:
+            diverged_step = k
+            if on_divergence == "raise":
+                raise _validate.diverged("gd_train", k, loss, f"Use a smaller eta than {eta} (GD on this loss "
+                                         f"is stable for eta < 2 / lambda_max(H))")
         if X_test is not None:
             fs.append(np.asarray(sigma(Zt0 + Gt @ B) @ a) * scale)
         # ||w_r(t) - w_r(0)||^2 = B[:, r]^T G B[:, r]
@@ -174,4 +249,4 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
             if k in snapshot_steps:
                 snaps[k] = cur
     return Trajectory(np.array(rec_steps), float(eta), np.array(us), np.array(fs) if fs else None,
-                      np.array(moves), snaps, cur)
+                      np.array(moves), snaps, cur, diverged_step)

@@ -36,40 +36,83 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate, activations
+from ._jaxcompat import x64_for
 from .dynamics import _eigh_psd
-from .networks import TwoLayerNet
+from .networks import TwoLayerNet, _checked
 
 METHODS = ("plain", "rdi", "aux")
 
 
 # --- the model and the losses (JAX; W0 is the initialisation, a the fixed output weights) --------------
 
+def _shapes(W, a, X, W0=None, y=None, b=None):
+    """Shape checks that also work on JAX tracers (these functions run inside jit and grad), so a mismatch
+    names the argument instead of failing in XLA's dot_general."""
+    m, d = _dims(W, "W", 2)
+    if _dims(a, "a", 1) != (m,):
+        raise ValueError(f"a has shape {jnp.shape(a)}, expected ({m},): one output weight per row of W {jnp.shape(W)}")
+    if W0 is not None and jnp.shape(W0) != (m, d):
+        raise ValueError(f"W0 has shape {jnp.shape(W0)}, expected W's shape {(m, d)}")
+    n, dx = _dims(X, "X", 2)
+    if dx != d:
+        raise ValueError(f"X has {dx} features but W has input dimension {d}")
+    for v, name in ((y, "y"), (b, "b")):
+        if v is not None and jnp.shape(v) != (n,):
+            raise ValueError(f"{name} has shape {jnp.shape(v)}, expected ({n},): one entry per row of X")
+
+
+def _dims(v, name, ndim):
+    shape = jnp.shape(v)
+    if len(shape) != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {shape}")
+    return shape
+
+
+def _dtype(W):
+    return np.dtype(getattr(W, "dtype", np.float64))
+
+
+def _lam_ok(lam):
+    if not isinstance(lam, jax.core.Tracer):     # a concrete value can be checked; a traced one cannot
+        _validate.nonnegative(lam, "lam")
+
+
 def forward(W, a, X, activation: str = "relu"):
     """f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) for each row of X."""
+    _shapes(W, a, X)
     sigma, _ = activations.get(activation)
-    return sigma(X @ W.T) @ a / jnp.sqrt(W.shape[0])
+    with x64_for(_dtype(W)):            # float64 weights compute in float64 whatever JAX's global x64 flag
+        return sigma(X @ W.T) @ a / jnp.sqrt(W.shape[0])
 
 
 def forward_linearized(W, W0, a, X, activation: str = "relu"):
     """f_lin(W, x) = f(W0, x) + (1/sqrt m) sum_r a_r sigma'(w0_r . x) (w_r - w0_r) . x: the first-order
     Taylor expansion of the slide model around W0 (its gradient in w_r is (1/sqrt m) a_r sigma'(w_r.x) x)."""
+    _shapes(W, a, X, W0)
     sigma, dsigma = activations.get(activation)
-    Z0 = X @ W0.T
-    return (sigma(Z0) @ a + jnp.sum(dsigma(Z0) * a * (X @ (W - W0).T), axis=1)) / jnp.sqrt(W.shape[0])
+    with x64_for(_dtype(W)):
+        Z0 = X @ W0.T
+        return (sigma(Z0) @ a + jnp.sum(dsigma(Z0) * a * (X @ (W - W0).T), axis=1)) / jnp.sqrt(W.shape[0])
 
 
 def rdi_loss(W, W0, a, X, y, lam, activation: str = "relu", linearized: bool = False):
     """RDI: 1/2 sum_i (f(W, x_i) - y_i)^2 + lam/2 ||W - W0||_F^2 (slides, "Method 1")."""
-    f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
-    r = f - y
-    return 0.5 * jnp.dot(r, r) + 0.5 * lam * jnp.sum((W - W0) ** 2)
+    _shapes(W, a, X, W0, y)
+    _lam_ok(lam)
+    with x64_for(_dtype(W)):
+        f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
+        r = f - y
+        return 0.5 * jnp.dot(r, r) + 0.5 * lam * jnp.sum((W - W0) ** 2)
 
 
 def aux_loss(W, b, W0, a, X, y, lam, activation: str = "relu", linearized: bool = False):
     """AUX: 1/2 sum_i (f(W, x_i) + sqrt(lam) b_i - y_i)^2 (slides, "Method 2"); b has one entry per example."""
-    f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
-    r = f + jnp.sqrt(lam) * b - y
-    return 0.5 * jnp.dot(r, r)
+    _shapes(W, a, X, W0, y, b)
+    _lam_ok(lam)
+    with x64_for(_dtype(W)):
+        f = forward_linearized(W, W0, a, X, activation) if linearized else forward(W, a, X, activation)
+        r = f + jnp.sqrt(lam) * b - y
+        return 0.5 * jnp.dot(r, r)
 
 
 def _model(W, W0, a, Z, activation, linearized):
@@ -122,6 +165,7 @@ class NoisyTrajectory:
     b: np.ndarray              # AUX variables b_k (zeros for plain and RDI), (records, n)
     max_move: np.ndarray       # max_r ||w_r(k) - w_r(0)||
     final: TwoLayerNet         # W after the last step (a as at initialisation)
+    diverged_step: int | None = None   # first recorded step whose loss blew up (on_divergence="return")
 
     @property
     def t(self) -> np.ndarray:
@@ -134,37 +178,65 @@ class NoisyTrajectory:
 
 
 def train(net: TwoLayerNet, X, y, method: str, lam: float = 0.0, eta: float = 0.01, steps: int = 1000,
-          record_every: int = 100, X_test=None, linearized: bool = False) -> NoisyTrajectory:
+          record_every: int = 100, X_test=None, linearized: bool = False, on_divergence: str = "raise") -> NoisyTrajectory:
     """Full-batch GD from ``net`` (= W0) on the plain, RDI or AUX loss of the slide model or its linearisation.
 
     ``method``: "plain" (lam ignored), "rdi" or "aux". Every step updates W (and b for AUX) by -eta * gradient.
+    A loss that becomes non-finite or grows DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances) raises TrainingDiverged
+    naming the first such recorded step, unless on_divergence="return" (then ``diverged_step`` says where).
     """
-    return train_many(net, X, y, [(method, lam, linearized)], eta, steps, record_every, X_test)[0]
+    return train_many(net, X, y, [(method, lam, linearized)], eta, steps, record_every, X_test, on_divergence)[0]
 
 
 def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 1000, record_every: int = 100,
-               X_test=None) -> list[NoisyTrajectory]:
+               X_test=None, on_divergence: str = "raise") -> list[NoisyTrajectory]:
     """:func:`train` for several ``(method, lam, linearized)`` configurations from the same initialisation, in
     one compiled, vectorised program (JAX compiles once per shape, not once per configuration)."""
+    _checked(net)
     X = _validate.matrix(X, "X")
     y = _validate.vector(y, "y", X.shape[0])
     if X.shape[1] != net.W.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the net expects {net.W.shape[1]}")
+    if isinstance(configs, (str, bytes)) or not np.iterable(configs) or \
+            not all(np.iterable(c) and not isinstance(c, str) for c in configs):
+        raise TypeError(f"configs must be a non-empty list of (method, lam, linearized), got {configs!r}")
     configs = [tuple(c) for c in configs]
     if not configs or any(len(c) != 3 for c in configs):
-        raise ValueError("configs must be a non-empty list of (method, lam, linearized)")
+        raise ValueError(f"configs must be a non-empty list of (method, lam, linearized), got {configs!r}")
     clean = []
     for method, lam, lin in configs:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        lam = float(lam)
-        if not math.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam must be a finite number >= 0, got {lam}")
-        clean.append((method, 0.0 if method == "plain" else lam, bool(lin)))
+        _validate.choice(method, "method", METHODS)
+        lam = _validate.nonnegative(lam, "lam")
+        lin = _validate.flag(lin, "linearized")
+        clean.append((method, 0.0 if method == "plain" else lam, lin))
     eta, steps, record_every = _validate.gd_schedule(eta, steps, record_every)
+    on_divergence = _validate.on_divergence(on_divergence)
     Xt = X[:1] if X_test is None else _validate.matrix(X_test, "X_test")
     if Xt.shape[1] != X.shape[1]:
         raise ValueError(f"X_test has {Xt.shape[1]} features, X has {X.shape[1]}")
+    (n, d), m, k = X.shape, net.width, len(clean)
+    records = steps // record_every + 1
+    # per configuration: W, its gradient and W - W0 (m, d), and the records of u, f_test and b
+    _validate.memory(_validate.nbytes((3 * k * m, d), (k * records, 2 * n + Xt.shape[0]), (k * Xt.shape[0], m),
+                                      dtype=net.W.dtype),
+                     f"noisy.train_many with {k} configurations, width m = {m}, d = {d}, {records} records")
+    with x64_for(net.W.dtype):         # float64 nets train in float64 whatever JAX's global x64 flag
+        out = _train_many(net, X, y, clean, eta, steps, record_every, X_test, Xt)
+    for tr in out:
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = tr.fitted().astype(np.float64) - y
+            losses = 0.5 * np.sum(r * r, axis=1)     # the data term: what a diverging step blows up
+        j = _validate.first_divergence(losses, losses[0])
+        if j is not None:
+            tr.diverged_step = int(tr.steps[j])
+            if on_divergence == "raise":
+                raise _validate.diverged(f"noisy.train ({tr.method}, lam = {tr.lam:g})", tr.diverged_step,
+                                         float(losses[j]), f"Use a smaller eta than {eta} (GD is stable for "
+                                         f"eta < 2 / lambda_max(H + lam I))")
+    return out
+
+
+def _train_many(net, X, y, clean, eta, steps, record_every, X_test, Xt):
     dt = net.W.dtype
     rec = np.arange(0, steps + 1, record_every)
     out = [None] * len(clean)
@@ -185,29 +257,44 @@ def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 
 
 # --- closed forms ---------------------------------------------------------------------------------------
 
+def _step_counts(steps) -> np.ndarray:
+    """Step counts: whole numbers >= 0, or np.inf for the limit."""
+    try:
+        k = np.atleast_1d(np.asarray(steps, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"steps must be a list of step counts >= 0 (np.inf for the limit), got {steps!r}") from None
+    if k.ndim != 1 or k.size == 0 or np.any(np.isnan(k)) or np.any(k < 0) or np.any(k[np.isfinite(k)] % 1):
+        raise ValueError(f"steps must be a 1-D list of whole step counts >= 0 (np.inf for the limit), got {steps!r}")
+    return k
+
+
 def ridge_gd_coefficients(H, y, lam: float, eta: float, steps, u0=None) -> np.ndarray:
     """alpha_k = (H + lam I)^-1 [I - (I - eta (H + lam I))^k] (y - u0) for each k: the dual coefficients of
     GD on RDI or AUX for the linearised model (module docstring). ``steps`` may include np.inf (the ridge
     solution). Returns (len(steps), n)."""
-    lam_h, V = _eigh_psd(H)
-    n = len(lam_h)
+    H = _validate.kernel(H, "H")
+    n = H.shape[0]
     y = _validate.vector(y, "y", n)
     u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)
-    lam = float(lam)
-    if not math.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam}")
+    lam = _validate.nonnegative(lam, "lam")
     eta = _validate.positive(eta, "eta")
+    k = _step_counts(steps)
+    _validate.memory(_validate.nbytes((n, n), (n, n), (len(k), n), (len(k), n)),
+                     f"ridge_gd_coefficients with n = {n} and {len(k)} step counts")
+    lam_h, V = _eigh_psd(H)
     mu = lam_h + lam
-    k = np.atleast_1d(np.asarray(steps, dtype=np.float64))
-    if k.ndim != 1 or np.any(k < 0) or np.any(np.isnan(k)):
-        raise ValueError("steps must be a 1-D list of step counts >= 0 (np.inf for the limit)")
     q = 1.0 - eta * mu
     finite = np.isfinite(k)
     if not finite.all() and (np.any(mu <= 0) or np.any(np.abs(q) >= 1)):
         raise ValueError(f"GD does not converge: the limit needs H + lam I positive definite (smallest eigenvalue "
                          f"{mu.min():.3g}) and eta in (0, 2 / lambda_max(H + lam I)) = (0, {2 / mu.max():.4g}), got {eta}")
     kk = np.where(finite, k, 0.0)[:, None]
-    pw = np.where(finite[:, None], q[None, :] ** kk, 0.0)          # (1 - eta mu)^k, -> 0 in the limit
+    with np.errstate(over="ignore"):
+        pw = np.where(finite[:, None], q[None, :] ** kk, 0.0)      # (1 - eta mu)^k, -> 0 in the limit
+    if not np.all(np.isfinite(pw)):
+        raise _validate.TrainingDiverged(
+            f"GD with eta = {eta} diverges: |1 - eta mu| = {np.abs(q).max():.4g} > 1 for the largest eigenvalue mu of "
+            f"H + lam I, and (1 - eta mu)^k overflows at k = {int(k[finite].max())}; use eta < {2 / mu.max():.4g}")
     safe = np.where(mu > 0, mu, 1.0)
     g = np.where(mu > 0, (1.0 - pw) / safe, eta * kk)              # (1 - (1 - eta mu)^k) / mu  (-> eta k at mu = 0)
     return (g * (V.T @ (y - u0))) @ V.T
@@ -216,11 +303,12 @@ def ridge_gd_coefficients(H, y, lam: float, eta: float, steps, u0=None) -> np.nd
 def ridge_gd_predictor(K_xX, H, y, lam: float, eta: float, steps, f0_x=None, u0=None) -> np.ndarray:
     """f_k(x) = f0(x) + k(x, X) alpha_k: the test predictions of the linearised slide model after k GD steps on
     RDI or AUX (the same for both), and with k = np.inf kernel ridge regression with ridge lam. (len(steps), n_test)."""
-    alpha = ridge_gd_coefficients(H, y, lam, eta, steps, u0)
     K_xX = _validate.matrix(K_xX, "K_xX")
-    if K_xX.shape[1] != alpha.shape[1]:
-        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {alpha.shape[1]} x {alpha.shape[1]}")
+    H = _validate.kernel(H, "H")
+    if K_xX.shape[1] != H.shape[0]:
+        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {H.shape[0]} x {H.shape[0]}")
     f0 = 0.0 if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
+    alpha = ridge_gd_coefficients(H, y, lam, eta, steps, u0)
     return f0 + alpha @ K_xX.T
 
 
@@ -230,22 +318,41 @@ def kernel_eig(H) -> tuple[np.ndarray, np.ndarray]:
     return _eigh_psd(H)
 
 
+def _eig(H, eig):
+    if eig is None:
+        return kernel_eig(H)
+    if not isinstance(eig, (tuple, list)) or len(eig) != 2:
+        raise TypeError(f"eig must be the pair (eigenvalues, eigenvectors) returned by kernel_eig(H), got {type(eig).__name__}")
+    lam_h = _validate.vector(eig[0], "eig[0] (eigenvalues)")
+    V = _validate.matrix(eig[1], "eig[1] (eigenvectors)").astype(np.float64, copy=False)
+    if V.shape != (len(lam_h), len(lam_h)) or np.any(lam_h < 0):
+        raise ValueError(f"eig must be kernel_eig(H)'s (eigenvalues >= 0, square eigenvector matrix), got shapes "
+                         f"{lam_h.shape} and {V.shape}")
+    return lam_h, V
+
+
 def _spectral(K_xX, H, y, eig):
-    lam_h, V = kernel_eig(H) if eig is None else eig
-    n = len(lam_h)
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim not in (1, 2) or y.shape[-1] != n or not np.all(np.isfinite(y)):
-        raise ValueError(f"y must be finite with last dimension n = {n} (one label per training point), got shape {y.shape}")
     K_xX = _validate.matrix(K_xX, "K_xX")
+    y = _validate._array(y, "y").astype(np.float64, copy=False)
+    if y.ndim not in (1, 2) or y.size == 0 or not np.all(np.isfinite(y)):
+        raise ValueError(f"y must be finite, 1-D (n,) or 2-D (k, n), got shape {y.shape}" +
+                         ("" if y.size == 0 or np.all(np.isfinite(y)) else " with NaN or inf"))
+    lam_h, V = _eig(H, eig)
+    n = len(lam_h)
+    if y.shape[-1] != n:
+        raise ValueError(f"y must be finite with last dimension n = {n} (one label per training point), got shape {y.shape}")
     if K_xX.shape[1] != n:
         raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {n} x {n}")
     return lam_h, y @ V, K_xX @ V
 
 
-def _ridges(lams):
-    lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
-    if lams.ndim != 1 or np.any(~np.isfinite(lams)) or np.any(lams < 0):
-        raise ValueError("lams must be finite and >= 0")
+def _ridges(lams, name="lams"):
+    try:
+        lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a list of ridges >= 0, got {lams!r}") from None
+    if lams.ndim != 1 or lams.size == 0 or np.any(~np.isfinite(lams)) or np.any(lams < 0):
+        raise ValueError(f"{name} must be finite and >= 0 (a non-empty 1-D list), got {lams!r}")
     return lams
 
 
@@ -253,8 +360,9 @@ def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
     """f_ridge(x) = k(x, X) (H + lam I)^-1 y for many ridges at once, from one eigendecomposition of H
     (the slides' f_ridge; ntklib.regression.kernel_regression does one ridge by Cholesky).
     y is (n,) or (k, n) for k label vectors; returns (len(lams), n_test) or (k, len(lams), n_test)."""
+    lams = _ridges(lams)
     lam_h, yV, KV = _spectral(K_xX, H, y, eig)
-    mu = lam_h + _ridges(lams)[:, None]
+    mu = lam_h + lams[:, None]
     if np.any(mu <= 0):
         raise _validate.NotPositiveDefiniteError("H + lam I is singular for lam = 0; use a positive ridge")
     return np.einsum("...j,lj,tj->...lt", yV, 1.0 / mu, KV)
@@ -263,12 +371,20 @@ def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
 def ridge_flow_predictor(K_xX, H, y, lam: float, t, eig=None) -> np.ndarray:
     """Gradient flow on RDI or AUX for the linearised (or infinitely wide) net, started at f = 0:
     f(x, t) = k(x, X) (H + lam I)^-1 (I - exp(-t (H + lam I))) y; lam = 0 is plain training (Section 2's
-    gradient_flow_predictor). y is (n,) or (k, n); returns (len(t), n_test) or (k, len(t), n_test)."""
+    gradient_flow_predictor). y is (n,) or (k, n); returns (len(t), n_test) or (k, len(t), n_test).
+    t = np.inf is the limit, which needs H + lam I positive definite."""
+    lam = _validate.nonnegative(lam, "lam")
+    try:
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"times t must be a list of numbers >= 0, got {t!r}") from None
+    if t.ndim != 1 or t.size == 0 or np.any(np.isnan(t)) or np.any(t < 0):
+        raise ValueError(f"times t must be >= 0 (a non-empty 1-D list, np.inf for the limit), got {t!r}")
     lam_h, yV, KV = _spectral(K_xX, H, y, eig)
-    mu = lam_h + _ridges([lam])[0]
-    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    if t.ndim != 1 or np.any(t < 0) or np.any(np.isnan(t)):
-        raise ValueError("times t must be >= 0")
+    mu = lam_h + lam
+    if np.any(np.isinf(t)) and np.any(mu <= 0):
+        raise _validate.NotPositiveDefiniteError(
+            f"t = inf needs H + lam I positive definite (smallest eigenvalue {mu.min():.3g}); use a positive lam")
     tm = np.outer(t, mu)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.where(tm > 1e-12, -np.expm1(-tm) / np.where(mu > 0, mu, 1.0), t[:, None] * np.ones_like(mu))
@@ -281,23 +397,22 @@ def symmetric_transition_matrix(p: float, n_classes: int) -> np.ndarray:
     """P_ij = Pr[class j -> class i] for symmetric flips at rate p: P = (1 - p) I + p / (C - 1) (1 1^T - I).
     Columns sum to 1. This is the noise of ntklib.datasets.symmetric_flip."""
     p = _validate.probability(p, "p")
-    C = _validate.positive_int(n_classes, "n_classes")
-    if C < 2:
-        raise ValueError(f"need at least 2 classes, got {C}")
+    C = _validate.integer(n_classes, "n_classes", minimum=2)
+    _validate.memory(_validate.nbytes((C, C)) * 3, f"a {C} x {C} transition matrix")
     return (1 - p) * np.eye(C) + p / (C - 1) * (np.ones((C, C)) - np.eye(C))
 
 
 def empirical_transition_matrix(y_clean, y_noisy, n_classes: int | None = None) -> np.ndarray:
     """The observed P_ij = #{clean j, noisy i} / #{clean j} (labels 0..C-1, or -1/+1 mapped to 0/1)."""
-    yc, yn = np.asarray(y_clean), np.asarray(y_noisy)
-    if yc.shape != yn.shape or yc.ndim != 1:
-        raise ValueError(f"y_clean and y_noisy must be 1-D of equal length, got {yc.shape} and {yn.shape}")
+    yc, yn = _validate._array(y_clean, "y_clean"), _validate._array(y_noisy, "y_noisy")
+    if yc.shape != yn.shape or yc.ndim != 1 or yc.size == 0:
+        raise ValueError(f"y_clean and y_noisy must be 1-D, non-empty and of equal length, got {yc.shape} and {yn.shape}")
     if np.isin(yc, (-1, 1)).all() and np.isin(yn, (-1, 1)).all():
         yc, yn = (yc > 0).astype(int), (yn > 0).astype(int)
-    yc, yn = yc.astype(int), yn.astype(int)
-    C = int(max(yc.max(), yn.max()) + 1) if n_classes is None else int(n_classes)
-    if yc.min() < 0 or yn.min() < 0 or max(yc.max(), yn.max()) >= C:
-        raise ValueError(f"labels must be integers in 0..{C - 1}")
+    C = None if n_classes is None else _validate.integer(n_classes, "n_classes", minimum=2)
+    yc, yn = _validate.labels(yc, "y_clean", n_classes=C), _validate.labels(yn, "y_noisy", n_classes=C)
+    C = int(max(yc.max(), yn.max()) + 1) if C is None else C
+    _validate.memory(_validate.nbytes((C, C)) * 3, f"a {C} x {C} transition matrix")
     counts = np.zeros((C, C))
     np.add.at(counts, (yn, yc), 1.0)
     col = counts.sum(axis=0, keepdims=True)

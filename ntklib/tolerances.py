@@ -32,3 +32,12 @@ EMPIRICAL_FLOAT32_FLIPS = 8
 MC_SIGMAS = 5.0
 # Numerical ODE integration against the spectral closed form.
 ODE_RTOL = 1e-6
+# Two float64 routes to the same linear-algebra quantity (Cholesky vs eigendecomposition vs explicit inverse, e.g.
+# y^T H^-1 y), relative: round-off times the condition number of the small, well-conditioned test kernels.
+LINALG_RTOL = 1e-9
+# A float32 eigendecomposition (LAPACK ssyevd) against float64: eigenvalues agree to this times lambda_max, and
+# Theorem 4's quantities built from them (cumulative projection mass, loss curves / ||y||^2) to this many times it.
+EIG_FLOAT32_RTOL = 1e-5
+# Training counts as diverged when its loss is not finite or exceeds this factor times max(loss at step 0, 1):
+# GD with a stable step never increases the loss that much; an unstable one grows it geometrically.
+DIVERGED_LOSS_FACTOR = 1e6

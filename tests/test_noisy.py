@@ -152,7 +152,7 @@ def test_bad_input(setup):
         noisy.train(net, X[:, :3], y, "aux", 1.0)
     with pytest.raises(ValueError, match="probability"):
         noisy.symmetric_transition_matrix(1.5, 3)
-    with pytest.raises(ValueError, match="at least 2"):
+    with pytest.raises(ValueError, match="n_classes must be an integer >= 2, got 1"):
         noisy.symmetric_transition_matrix(0.1, 1)
     with pytest.raises(ValueError, match="0..1"):
         noisy.empirical_transition_matrix([0, 1, 2], [0, 1, 1], 2)
