@@ -11,7 +11,9 @@ import numpy as np
 from scipy.linalg import cho_solve
 
 from . import _validate
+from .bounds import Cholesky
 from .dynamics import _eigh_psd
+from .spectrum import Spectrum
 
 
 def _cross(K_xX, n):
@@ -22,24 +24,34 @@ def _cross(K_xX, n):
 
 
 def kernel_regression(K_xX, H, y, ridge: float = 0.0) -> np.ndarray:
-    """k(x, X) (H + ridge I)^-1 y via a Cholesky solve; a non-PD H is an error that names its smallest
-    eigenvalue. K_xX is the (n_test, n) kernel between test and training points."""
-    H = _validate.kernel(H)
-    n = H.shape[0]
-    y = _validate.vector(y, "y", n)
+    """k(x, X) (H + ridge I)^-1 y (Eq. (1) at t -> infinity; kernel ridge for ridge > 0) via a Cholesky solve;
+    a non-PD H is an error that names its smallest eigenvalue. K_xX is the (n_test, n) kernel between test
+    and training points. H may also be a precomputed ``bounds.Cholesky`` of H + ridge I (then ``ridge`` must
+    be 0: the factor already holds it), so several label vectors share one factorisation; y may be (n, k)."""
+    if isinstance(H, Cholesky):
+        if ridge:
+            raise ValueError("pass ridge=0 with a Cholesky factor: factor H + ridge*I instead")
+        L = H.L
+        n = L.shape[0]
+    else:
+        H = _validate.kernel(H)
+        n = H.shape[0]
+        if ridge < 0 or not np.isfinite(ridge):
+            raise ValueError(f"ridge must be >= 0, got {ridge}")
+        L = _validate.cholesky(H + ridge * np.eye(n) if ridge else H, "H + ridge*I" if ridge else "H")
+    y = np.asarray(y, dtype=np.float64)
+    y = y if y.ndim == 2 and y.shape[0] == n and np.all(np.isfinite(y)) else _validate.vector(y, "y", n)
     K_xX = _cross(K_xX, n)
-    if ridge < 0 or not np.isfinite(ridge):
-        raise ValueError(f"ridge must be >= 0, got {ridge}")
-    L = _validate.cholesky(H + ridge * np.eye(n), "H + ridge*I" if ridge else "H")
-    return K_xX @ cho_solve((L, True), y)
+    return K_xX @ cho_solve((L, True), y, check_finite=False)
 
 
 def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
     """f(x, t) = f0(x) + k(x, X) V diag((1 - e^{-t lam}) / lam) V^T (y - u0) for each t; (len(t), n_test).
 
-    (1 - e^{-t lam}) / lam -> t as lam -> 0, so a singular H is fine at finite t.
+    (1 - e^{-t lam}) / lam -> t as lam -> 0, so a singular H is fine at finite t. H is the kernel or a
+    precomputed ``spectrum.Spectrum`` of it (the formula does not depend on the eigenvalues' order).
     """
-    lam, V = _eigh_psd(H)
+    lam, V = (H.lam, H.V) if isinstance(H, Spectrum) else _eigh_psd(H)
     n = len(lam)
     y = _validate.vector(y, "y", n)
     u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)

@@ -113,21 +113,26 @@ def cell_profile() -> list[dict]:
 _FIGURES: list[dict] = []  # the figures saved by this process (one notebook run); Checks.finish records them
 
 
-def savefig(fig, notebook: str, name: str, *, slide: str | None = None) -> Path:
+def savefig(fig, notebook: str, name: str, *, slide: str | list[str] | None = None) -> Path:
     """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg and make sure the page shows
     it (a batch run displays the SVG; interactively the following plt.show() does).
 
-    ``slide``: the key (``ntklib.scorecard.SLIDE_FIGURES``) of the slide figure this one regenerates. The
-    figure is then announced under the cell with a link target, and Section 6's figure map links to it."""
+    ``slide``: the key (or keys) of the slide figure this one regenerates (``ntklib.scorecard.SLIDE_FIGURES``),
+    or of the text-only slide it illustrates (``SLIDE_ILLUSTRATIONS``). The figure is then announced under
+    the cell with a link target, and Section 6's figure map links to it."""
     path = write_site_dir() / "figures" / notebook / f"{name}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
-    entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": slide,
+    keys = [] if not slide else [slide] if isinstance(slide, str) else list(slide)
+    entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": keys or None,
              "anchor": anchor(notebook, name, kind="figure")}
     _FIGURES[:] = [f for f in _FIGURES if (f["notebook"], f["name"]) != (notebook, name)] + [entry]
-    if slide and in_notebook():
-        show_markdown(f"({entry['anchor']})=\n*Figure `{name}` regenerates the slide figure `{slide}` "
-                      "(see the figure map in Section 6).*")
+    if keys and in_notebook():
+        from .scorecard import SLIDE_ILLUSTRATIONS
+        titles = {k: t for k, _, t, _ in SLIDE_ILLUSTRATIONS}
+        what = " and ".join(f"illustrates the slide *{titles[k]}*, which has no figure" if k in titles else
+                            f"regenerates the slide figure `{k}`" for k in keys)
+        show_markdown(f"({entry['anchor']})=\n*Figure `{name}` {what} (see the figure map in Section 6).*")
     if in_notebook() and "inline" not in plt_backend():
         # Under a non-interactive backend (papermill runs with MPLBACKEND=Agg) plt.show() displays nothing,
         # so the page would have no figure: show the saved SVG instead. Interactively, plt.show() does it.

@@ -232,7 +232,6 @@ SLIDE_FIGURES = [
     ("ilsvrc-winners", 1, "Rise of Deep Learning: Algorithm and Data", "ImageNet winning entries by year"),
     ("random-labels-loss", 1, "What do DNNs Learn?", "average training loss with true/random labels and pixels (Zhang et al.)"),
     ("width-test-error", 1, "What do DNNs Learn?", "test error of ever wider two-layer nets (Neyshabur et al.)"),
-    ("true-vs-random-labels", 3, "True vs Random Labels", "training speed and test error, true vs random labels"),
     ("convergence-rate", 3, "Understanding Optimization: MNIST / CIFAR-10 (2 classes)", "training loss vs time, true vs random labels"),
     ("label-projections", 3, "Understanding Optimization: MNIST / CIFAR-10 (2 classes)", "projections of the labels on the eigenvectors of H*"),
     ("generalization-bound", 3, "Understanding Generalization", "the bound sqrt(2 y^T (H*)^-1 y / n) vs test error, MNIST and CIFAR-10"),
@@ -248,13 +247,27 @@ SLIDE_FIGURES = [
 ]
 
 
+# Slides of the lecture that state a result in text and equations only, with no figure. A figure of the book
+# that tests one passes its key as report.savefig(..., slide=key) too; the map lists it as an illustration.
+SLIDE_ILLUSTRATIONS = [
+    ("lemma1-ode", 2, "Evolving Equation on Predictions", "Lemma 1: du/dt = -H(t)(u - y)"),
+    ("kernel-stays-constant", 2, "Evolving Equation on Predictions (Remarks)", "H(t) stays H(0) as the width grows"),
+    ("lemma2-concentration", 2, "Coupling Ultra-wide NNs and NTK", "Lemma 2: H(0) close to H* for wide nets"),
+    ("lemma3-stability", 2, "Coupling Ultra-wide NNs and NTK", "Lemma 3: weights and H(t) move little"),
+    ("kernel-regression", 2, "Equivalence to Kernel Regression", "the wide net predicts like kernel regression"),
+    ("true-vs-random-labels", 3, "True vs Random Labels (Phenomena)",
+     "faster convergence and better generalisation with true labels than with random ones"),
+]
+
+
 def figure_map_markdown(sections: list[SectionResults], site_prefix: str = "") -> str:
     """Each slide figure -> the notebook figure(s) regenerating it (linked), then the book's other figures."""
     recorded = [f for s in sections for f in s.figures]
     by_key: dict[str, list[dict]] = {}
     for f in recorded:
-        if f.get("slide"):
-            by_key.setdefault(f["slide"], []).append(f)
+        keys = f.get("slide") or []
+        for key in [keys] if isinstance(keys, str) else keys:  # one key (older records) or a list
+            by_key.setdefault(key, []).append(f)
 
     def cell(figs):
         return "<br>".join(f"{{ref}}`{role_text(f['notebook'])}: {role_text(f['name'])} <{f['anchor']}>`" for f in figs)
@@ -266,6 +279,11 @@ def figure_map_markdown(sections: list[SectionResults], site_prefix: str = "") -
         figs = by_key.get(key, [])
         rows.append(f"| {sec} | {md_escape(title)} | {md_escape(what)} | "
                     f"{cell(figs) if figs else 'not regenerated in this build'} |")
+    for key, sec, title, what in SLIDE_ILLUSTRATIONS:
+        known.add(key)
+        figs = by_key.get(key, [])
+        rows.append(f"| {sec} | {md_escape(title)} | *no figure on the slide*; the claim: {md_escape(what)} | "
+                    f"{cell(figs) if figs else 'not illustrated in this build'} |")
     for key, figs in sorted(by_key.items()):
         if key not in known:
             rows.append(f"| {figs[0]['notebook'].split('_', 1)[0]} | {md_escape(key)} | (declared by the notebook) | {cell(figs)} |")

@@ -144,3 +144,19 @@ def test_singular_kernel_ok_at_finite_time_but_not_for_the_inverse(rng):
     with pytest.raises(ValueError, match="not .numerically. positive definite: smallest eigenvalue"):
         regression.kernel_regression(H, H, y)
     np.testing.assert_allclose(regression.kernel_regression(H, H, y, ridge=1e-3)[:3], y[:3], atol=0.05)
+
+
+def test_kernel_regression_shares_one_factor_across_label_vectors(rng):
+    from ntklib import bounds, spectrum
+    X, Z = sphere(rng, 20, 6), sphere(rng, 7, 6)
+    H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Z, X)
+    Y = np.column_stack([np.sign(X[:, 0]), X[:, 1]])
+    ref = K @ np.linalg.inv(H) @ Y                               # explicit inverse as the reference
+    np.testing.assert_allclose(regression.kernel_regression(K, bounds.cholesky(H), Y), ref, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(regression.kernel_regression(K, H, Y[:, 1]), ref[:, 1], rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="ridge=0"):
+        regression.kernel_regression(K, bounds.cholesky(H), Y, ridge=0.1)
+    # the gradient-flow predictor from a precomputed (decreasing-order) spectrum equals the one from H
+    t = [0.5, 50.0]
+    np.testing.assert_allclose(regression.gradient_flow_predictor(K, spectrum.eigendecomposition(H), Y[:, 0], t),
+                               regression.gradient_flow_predictor(K, H, Y[:, 0], t), rtol=1e-10, atol=1e-12)

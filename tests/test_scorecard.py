@@ -190,3 +190,18 @@ def test_smaller_run_shows_the_records_verdict_beside_its_own(recorded, tmp_path
     assert "A-dnr" in text and "A-big" not in text
     assert "A-big" in scorecard.not_reproduced_markdown(checks, {})             # no record: not known yet
     assert "fresh" in scorecard.sections_markdown(sections, ["01_alpha"], "ci", records)
+
+
+def test_every_slide_figure_is_regenerated_by_a_cell():
+    # The figure map must not list a slide figure as missing because a notebook forgot its key: every key
+    # is passed to report.savefig(..., slide=key) by some section notebook.
+    import re
+    from ntklib import book
+    used = set()
+    for path in book.NOTEBOOKS.glob("[0-9][0-9]_*.md"):
+        for arg in re.findall(r"slide=(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", path.read_text()):
+            used |= set(re.findall(r"""["']([\w-]+)["']""", arg))
+    keys = [k for k, *_ in scorecard.SLIDE_FIGURES + scorecard.SLIDE_ILLUSTRATIONS]
+    assert len(keys) == len(set(keys))
+    assert not [k for k in keys if k not in used], "slide figures with no regenerating cell"
+    assert not used - set(keys), "notebooks pass slide keys that the figure map does not know"

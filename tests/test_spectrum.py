@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ntklib import bounds, dynamics, kernels, spectrum
+from ntklib import bounds, dynamics, kernels, spectrum, tolerances as tol
 from conftest import sphere
 
 
@@ -68,3 +68,107 @@ def test_bound_inputs_are_checked():
         bounds.theorem6_bound(np.eye(2), np.ones(2), 1.0, 0.5)
     with pytest.raises(ValueError, match="not .numerically. positive definite"):
         bounds.generalization_bound(np.zeros((2, 2)), np.ones(2))
+
+
+# --- one eigendecomposition / one Cholesky factor, against independent references -----------------------
+
+@pytest.fixture
+def mid(rng):
+    """A well-conditioned NTK (n = 60 points in d = 30) with true-ish and random labels."""
+    X = sphere(rng, 60, 30)
+    return kernels.ntk_two_layer(X), np.sign(X[:, 0] + 0.1), np.sign(rng.standard_normal(60))
+
+
+def test_functions_accept_a_precomputed_spectrum(mid):
+    H, y, _ = mid
+    spec = spectrum.eigendecomposition(H)
+    assert isinstance(spec, spectrum.Spectrum) and spectrum.eigendecomposition(spec) is spec
+    np.testing.assert_array_equal(spectrum.projections(spec, y), spectrum.projections(H, y))
+    np.testing.assert_array_equal(spectrum.predicted_loss_gd(spec, y, 0.1, [0, 5, 50]),
+                                  spectrum.predicted_loss_gd(H, y, 0.1, [0, 5, 50]))
+    np.testing.assert_array_equal(spectrum.predicted_loss_flow(spec, y, [0.0, 2.0]),
+                                  spectrum.predicted_loss_flow(H, y, [0.0, 2.0]))
+
+
+def test_projections_against_direct_sums(mid):
+    # (v_i . y)^2 by an explicit double loop for a few i, and the moments sum p_i lam_i = y^T H y,
+    # sum p_i / lam_i = y^T H^-1 y (explicit inverse), which involve every projection
+    H, y, _ = mid
+    lam, V = spectrum.eigendecomposition(H)
+    p = spectrum.projections(H, y)
+    for i in (0, 7, 59):
+        assert math.isclose(p[i], sum(V[j, i] * y[j] for j in range(60)) ** 2, rel_tol=1e-10, abs_tol=1e-12)
+    assert math.isclose(p @ lam, y @ H @ y, rel_tol=tol.LINALG_RTOL)
+    assert math.isclose(p @ (1 / lam), y @ np.linalg.inv(H) @ y, rel_tol=tol.LINALG_RTOL)
+
+
+def test_rkhs_norm_three_ways(mid):
+    # Cholesky + triangular solve (bounds), eigendecomposition (spectrum), explicit inverse (reference)
+    H, y, yr = mid
+    ref = [v @ np.linalg.inv(H) @ v for v in (y, yr)]
+    for v, r in zip((y, yr), ref):
+        assert math.isclose(bounds.rkhs_norm_sq(H, v), r, rel_tol=tol.LINALG_RTOL)
+        assert math.isclose(spectrum.rkhs_norm_sq(H, v), r, rel_tol=tol.LINALG_RTOL)
+        assert math.isclose(bounds.generalization_bound(H, v), math.sqrt(2 * r / 60), rel_tol=tol.LINALG_RTOL)
+    # several label vectors against one factor
+    chol = bounds.cholesky(H)
+    np.testing.assert_allclose(bounds.rkhs_norm_sq(chol, np.column_stack([y, yr])), ref, rtol=tol.LINALG_RTOL)
+    np.testing.assert_allclose(bounds.generalization_bound(chol, np.column_stack([y, yr])),
+                               np.sqrt(2 * np.array(ref) / 60), rtol=tol.LINALG_RTOL)
+    assert math.isclose(bounds.rademacher_bound(chol, y), bounds.rademacher_bound(H, y), rel_tol=tol.LINALG_RTOL)
+
+
+def test_bound_for_every_prefix_from_one_factor(mid):
+    H, y, yr = mid
+    ns = [1, 5, 17, 60]
+    Y = np.column_stack([y, yr])
+    got = bounds.rkhs_norm_sq_prefixes(H, Y, ns)
+    for row, n in zip(got, ns):
+        Hn = H[:n, :n]
+        np.testing.assert_allclose(row, [v[:n] @ np.linalg.inv(Hn) @ v[:n] for v in (y, yr)], rtol=tol.LINALG_RTOL)
+    np.testing.assert_allclose(bounds.generalization_bound_prefixes(H, y, ns),
+                               [bounds.generalization_bound(H[:n, :n], y[:n]) for n in ns], rtol=tol.LINALG_RTOL)
+    chol = bounds.cholesky(H)
+    np.testing.assert_allclose(chol.leading(17).L, np.linalg.cholesky(H[:17, :17]), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="sample sizes"):
+        bounds.rkhs_norm_sq_prefixes(H, y, [0, 5])
+    with pytest.raises(ValueError, match="sample sizes"):
+        bounds.rkhs_norm_sq_prefixes(H, y, [61])
+    with pytest.raises(ValueError, match="exceeds"):
+        chol.leading(61)
+
+
+def test_float32_eigendecomposition_within_tolerance(mid):
+    H, y, yr = mid
+    s64 = spectrum.eigendecomposition(H)
+    s32 = spectrum.eigendecomposition(H, dtype=np.float32)
+    assert s32.lam.dtype == np.float64 and np.all(np.diff(s32.lam) <= 0)
+    lmax = s64.lam[0]
+    np.testing.assert_allclose(s32.lam, s64.lam, rtol=0, atol=tol.EIG_FLOAT32_RTOL * lmax)
+    for v in (y, yr):
+        c32, c64 = np.cumsum(spectrum.projections(s32, v)), np.cumsum(spectrum.projections(s64, v))
+        np.testing.assert_allclose(c32 / (v @ v), c64 / (v @ v), atol=10 * tol.EIG_FLOAT32_RTOL)
+        steps = [0, 1, 10, 100, 1000]
+        np.testing.assert_allclose(spectrum.predicted_loss_gd(s32, v, 1 / lmax, steps) / (v @ v),
+                                   spectrum.predicted_loss_gd(s64, v, 1 / lmax, steps) / (v @ v),
+                                   atol=10 * tol.EIG_FLOAT32_RTOL)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        spectrum.eigendecomposition(H, dtype=np.int32)
+
+
+def test_power_law_exponent_recovers_the_exponent():
+    ns = np.array([1000, 2000, 4000, 10000])
+    alpha, c = bounds.power_law_exponent(ns, 3.0 * ns ** -0.5)
+    assert math.isclose(alpha, -0.5, abs_tol=1e-12) and math.isclose(c, 3.0, rel_tol=1e-10)
+    with pytest.raises(ValueError, match="positive"):
+        bounds.power_law_exponent(ns, [1, 0, 1, 1])
+    with pytest.raises(ValueError, match="equal length"):
+        bounds.power_law_exponent(ns, [1, 2])
+
+
+def test_singular_kernel_errors_name_the_problem():
+    H = np.ones((3, 3))
+    with pytest.raises(ValueError, match="not .numerically. positive definite"):
+        bounds.cholesky(H)
+    with pytest.raises(ValueError, match="singular"):
+        spectrum.rkhs_norm_sq(H, np.ones(3))
