@@ -8,11 +8,12 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from ntklib import deepnets as dn, evolution as ev
+# Monte Carlo estimates (sample variances of weights, mean NTKs over draws) vs their expectations: within
+# MC_SIGMAS standard errors.
+from ntklib.tolerances import MC_SIGMAS
 
 # Two float64 evaluations of the same quantity by different routes (summation order only).
 ROUNDOFF_RTOL = 1e-10
-# Sample variance of N weights vs its expectation: MC_SIGMAS standard errors (the Gaussian 4th moment).
-MC_SIGMAS = 5.0
 
 
 def numpy_forward(params, X):
@@ -247,3 +248,82 @@ def test_sharpness_is_the_top_hessian_eigenvalue(rng, loss):
     eig = np.linalg.eigvalsh(np.asarray(H))
     top = eig[np.argmax(np.abs(eig))]
     assert dn.sharpness(dn.mlp_apply, params, X, Y, loss=loss, iters=500) == pytest.approx(top, rel=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------- depth families
+
+@pytest.mark.parametrize("bias,sigma_b2", [(True, 0.0), (True, 0.3), (False, 0.0)])
+def test_family_ntk_equals_the_ntk_of_each_member(rng, bias, sigma_b2):
+    fam = dn.init_depth_family(1, 3, 5, 7, 4, sigma_w2=1.5, sigma_b2=sigma_b2, bias=bias)
+    X = rng.standard_normal((3, 5))
+    T = dn.family_ntk(fam, X, anchor=1, chunk=2)
+    assert T.shape == (3, 4, 3)
+    for i in range(3):
+        for l in range(1, 5):
+            member = dn.family_member(fam, i, l)
+            assert len(member) == l + 1 and all(("b" in layer) == bias for layer in member)
+            np.testing.assert_allclose(T[i, l - 1], jacobian_ntk(member, X, X)[1], rtol=ROUNDOFF_RTOL, atol=1e-12)
+
+
+def test_family_members_are_standard_parameterisation_draws():
+    fam = dn.init_depth_family(0, 40, 30, 50, 3, sigma_w2=2.5, sigma_b2=0.4)
+    for k, fan_in, expected in (("W1", 30, 2.5 / 30), ("R", 50, 2.5 / 50), ("b", None, 0.4)):
+        v = np.asarray(fam[k])
+        se = expected * np.sqrt(2.0 / v.size)
+        assert abs(v.var() - expected) < MC_SIGMAS * se
+    zero = dn.init_depth_family(0, 2, 3, 4, 2, sigma_b2=0.0)
+    assert zero["bias"] and np.all(np.asarray(zero["b"]) == 0) and np.all(np.asarray(zero["c"]) == 0)
+    whole, chunk = dn.init_depth_family(5, 3, 3, 4, 2), dn.init_depth_family(5, 2, 3, 4, 2, start=1)
+    for k in ("W1", "W", "b", "R", "c"):
+        np.testing.assert_array_equal(np.asarray(whole[k][1:]), np.asarray(chunk[k]))
+    assert not np.allclose(np.asarray(whole["W1"][0]), np.asarray(whole["W1"][1]))
+
+
+def test_mlp_ntk_with_biases_equals_neural_tangents_empirical_ntk(rng):
+    # an independent network definition (stax, standard parameterisation) and NTK (nt.empirical_ntk_fn)
+    import neural_tangents as nt
+    from neural_tangents import stax
+    s_w, s_b = np.sqrt(1.3), np.sqrt(0.2)
+    init_fn, apply_fn, _ = stax.serial(stax.Dense(6, s_w, s_b, parameterization="standard"), stax.Relu(),
+                                       stax.Dense(5, s_w, s_b, parameterization="standard"), stax.Relu(),
+                                       stax.Dense(2, s_w, s_b, parameterization="standard"))
+    _, nt_params = init_fn(jax.random.PRNGKey(3), (-1, 4))
+    ours = tuple({"W": W, "b": b.reshape(-1)} for W, b in (p for p in nt_params if p))
+    X1, X2 = rng.standard_normal((5, 4)), rng.standard_normal((3, 4))
+    np.testing.assert_allclose(np.asarray(dn.mlp_apply(ours, X1)), np.asarray(apply_fn(nt_params, X1)), rtol=ROUNDOFF_RTOL)
+    ref = np.asarray(nt.empirical_ntk_fn(apply_fn, trace_axes=(-1,), vmap_axes=0)(X1, X2, nt_params))
+    np.testing.assert_allclose(dn.mlp_ntk(ours, X1, X2), 2 * ref, rtol=ROUNDOFF_RTOL, atol=1e-12)   # nt averages over k=2
+
+
+@pytest.mark.parametrize("sigma_w2,sigma_b2,bias", [(1.0, 0.0, True), (2.5, 0.0, True), (2.0, 0.0, False),
+                                                   (1.5, 0.5, True)])
+def test_family_ntk_diagonal_mean_is_the_neural_tangents_kernel(rng, sigma_w2, sigma_b2, bias):
+    # For ReLU nets E[Theta(x, x)] at finite width equals the Gaussian-process recursion (Hanin & Nica 2020),
+    # which neural-tangents' standard-parameterisation kernel_fn computes: a Monte Carlo test, every depth.
+    n0, width, depth, draws = 6, 10, 4, 4000
+    X = rng.standard_normal((2, n0))
+    T = dn.family_ntk(dn.init_depth_family(3, draws, n0, width, depth, sigma_w2, sigma_b2, bias), X, chunk=1000)
+    for l in range(1, depth + 1):
+        ref = dn.infinite_width_ntk(X, width, l, sigma_w2, sigma_b2, bias)[0, 0]
+        diag = T[:, l - 1, 0]
+        assert abs(diag.mean() - ref) < MC_SIGMAS * diag.std(ddof=1) / np.sqrt(draws)
+
+
+def test_family_ntk_of_biased_nets_is_not_homogeneous_but_bias_free_is(rng):
+    # Seleznova & Kutyniok's setting (trainable biases starting at 0): the bias gradients break the rescaling
+    # Theta(sigma_w^2) = (sigma_w^2 / 2)^l Theta(2) that holds for bias-free nets drawn from the same normals.
+    X = rng.standard_normal((2, 5))
+    for bias, holds in ((False, True), (True, False)):
+        T = {s2: dn.family_ntk(dn.init_depth_family(4, 2, 5, 8, 3, s2, 0.0, bias), X) for s2 in (1.0, 2.0)}
+        scale = 0.5 ** np.arange(1, 4)[None, :, None]
+        assert np.allclose(T[1.0], scale * T[2.0], rtol=1e-10) == holds
+
+
+def test_family_rejects_bad_input(rng):
+    fam = dn.init_depth_family(0, 2, 3, 4, 2)
+    with pytest.raises(ValueError, match="features"):
+        dn.family_ntk(fam, rng.standard_normal((2, 4)))
+    with pytest.raises(ValueError, match="anchor"):
+        dn.family_ntk(fam, rng.standard_normal((2, 3)), anchor=2)
+    with pytest.raises(ValueError, match="sigma_b2"):
+        dn.init_depth_family(0, 2, 3, 4, 2, sigma_b2=-1.0)
