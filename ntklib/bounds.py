@@ -23,13 +23,35 @@ from scipy.linalg import solve_triangular
 from . import _validate
 
 
+def _reals(x, name: str, *, what: str, positive: bool = False, integer: bool = False):
+    """A finite real scalar or array, each entry >= 0 (> 0 if ``positive``; whole if ``integer``); returned as a
+    float64 array of the same shape (0-d for a scalar)."""
+    if x is None:
+        raise _validate.ArgumentTypeError(f"{name} must be {what}, got None")
+    A = _validate._array(x, name, "fiu")
+    if A.size == 0:
+        raise ValueError(f"{name} is empty: shape {A.shape}")
+    A = A.astype(np.float64, copy=False)
+    fin = np.isfinite(A)
+    bad = ~fin | ((A <= 0) if positive else (A < 0))
+    if integer:
+        bad |= A != np.floor(np.where(fin, A, 0))
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        where = f"{name}[{', '.join(map(str, i))}] = " if A.ndim else f"{name} = "
+        raise ValueError(f"{name} must be {what}, got {where}{A[i].item()!r}")
+    return A
+
+
+def _width(m, name: str = "m"):
+    return _reals(m, name, what="a positive integer width (or an array of them)", positive=True, integer=True)
+
+
 def hoeffding_entry_deviation(m, n: int, delta: float):
     """Entrywise deviation sqrt(2 log(2 n^2 / delta) / m) that holds for all n^2 entries w.p. 1 - delta."""
     n = _validate.positive_int(n, "n")
     delta = _validate.probability(delta, "delta", open_interval=True)
-    m = np.asarray(m, dtype=np.float64)
-    if np.any(m <= 0):
-        raise ValueError("width m must be positive")
+    m = _width(m)
     return np.sqrt(2.0 * math.log(2.0 * n * n / delta) / m)
 
 
@@ -52,34 +74,49 @@ def lemma3_movement(t, residual_l1, m: int):
     with the trapezoidal rule from a recorded trajectory (times t, residual l1 norms at those times).
     It bounds max_r ||w_r(t) - w_r(0)|| when |a_r| <= 1, ||x_i|| = 1 and |sigma'| <= 1 (ReLU included)."""
     m = _validate.positive_int(m, "m")
-    t = np.asarray(t, dtype=np.float64)
-    r = np.asarray(residual_l1, dtype=np.float64)
-    if t.shape != r.shape or t.ndim != 1:
-        raise ValueError(f"t and residual_l1 must be 1-D of equal length, got {t.shape} and {r.shape}")
+    t = _validate._array(t, "t", "fiu").astype(np.float64, copy=False)
+    r = _validate._array(residual_l1, "residual_l1", "fiu").astype(np.float64, copy=False)
+    if t.shape != r.shape or t.ndim != 1 or t.size == 0:
+        raise ValueError(f"t and residual_l1 must be 1-D of equal, non-zero length, got {t.shape} and {r.shape}")
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) < 0):
+        raise ValueError(f"times t must be finite, >= 0 and increasing, got {_validate._show(t.tolist())}")
+    _reals(r, "residual_l1", what="finite l1 norms >= 0")
     steps = np.concatenate([[0.0], np.cumsum(np.diff(t) * (r[1:] + r[:-1]) / 2)])
     return steps / math.sqrt(m)
 
 
 def lemma3_movement_bound(t: float, n: int, m, c: float = 1.0):
     """The O(t n / sqrt m) bound on max_r ||w_r(t) - w_r(0)|| when |u_i - y_i| <= c on [0, t]."""
+    t = _validate.nonnegative(t, "t")
     n = _validate.positive_int(n, "n")
-    return c * float(t) * n / np.sqrt(np.asarray(m, dtype=np.float64))
+    m = _width(m)
+    c = _validate.positive(c, "c")
+    return c * t * n / np.sqrt(m)
 
 
 def lemma3_kernel_change_bound(max_move, n: int):
     """||H(t) - H(0)||_2 <= 2 n max_r ||w_r(t) - w_r(0)|| for a smooth activation with |sigma''| <= 1."""
     n = _validate.positive_int(n, "n")
-    return 2.0 * n * np.asarray(max_move, dtype=np.float64)
+    max_move = _reals(max_move, "max_move", what="a finite weight movement >= 0 (or an array of them)")
+    return 2.0 * n * max_move
 
 
 def lemma3_width(eps: float, t: float, n: int, c: float = 1.0, slide_exponent: bool = False) -> int:
     """Width that makes ||H(t) - H(0)||_2 <= eps: 4 c^2 t^2 n^4 / eps^2 from the proof, or the slide's
     n^6 t^2 / eps^2 when ``slide_exponent`` (constants set to 1 there, since the slide gives none)."""
     eps = _validate.positive(eps, "eps")
+    t = _validate.nonnegative(t, "t")
     n = _validate.positive_int(n, "n")
-    if slide_exponent:
-        return math.ceil(n**6 * t**2 / eps**2)
-    return math.ceil(4.0 * c * c * t * t * n**4 / eps**2)
+    c = _validate.positive(c, "c")
+    slide_exponent = _validate.flag(slide_exponent, "slide_exponent")
+    try:
+        width = n**6 * t**2 / eps**2 if slide_exponent else 4.0 * c * c * t * t * n**4 / eps**2
+    except (OverflowError, ZeroDivisionError):
+        width = math.inf
+    if not math.isfinite(width):
+        raise ValueError(f"lemma3_width: the width for eps={eps!r}, t={t!r}, n={n}, c={c!r} exceeds the float range "
+                         f"(1e308); use a smaller t or n, or a larger eps")
+    return math.ceil(width)
 
 
 # --- Generalization (lecture Section 3, "Understanding generalization"; Arora et al. 2019a) ----------
@@ -105,15 +142,25 @@ class Cholesky(NamedTuple):
 def cholesky(H, name: str = "H") -> Cholesky:
     """Factor H = L L^T once (float64; a non-PD H is an error naming its smallest eigenvalue)."""
     if isinstance(H, Cholesky):
+        L = np.asarray(H.L)
+        if L.ndim != 2 or L.shape[0] != L.shape[1] or L.size == 0 or L.dtype.kind != "f":
+            raise ValueError(f"{name}: Cholesky.L must be a non-empty square float matrix, got shape {L.shape}, "
+                             f"dtype {L.dtype}")
+        d = np.diagonal(L)
+        if not np.all(np.isfinite(d) & (d > 0)):
+            i = int(np.flatnonzero(~(np.isfinite(d) & (d > 0)))[0])
+            raise ValueError(f"{name}: Cholesky.L must have a finite positive diagonal (the factor of a positive "
+                             f"definite kernel), got L[{i}, {i}] = {float(d[i])!r}")
         return H
     return Cholesky(_validate.cholesky(H, name))
 
 
 def _labels(y, n: int) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float64)
+    y = _validate._array(y, "y", "biuf")
     if y.ndim == 2:
-        if y.shape[0] != n:
-            raise ValueError(f"y has {y.shape[0]} rows, expected {n} (one per training point)")
+        if y.shape[0] != n or y.shape[1] == 0:
+            raise ValueError(f"y has shape {y.shape}, expected ({n},) or ({n}, k) (one row per training point)")
+        y = y.astype(np.float64, copy=False)
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf")
         return y
@@ -143,11 +190,21 @@ def rkhs_norm_sq_prefixes(H, y, ns) -> np.ndarray:
     L[:n, :n], and forward substitution never looks ahead, so z[:n] = L[:n, :n]^-1 y[:n] and the value at
     n is sum_{i < n} z_i^2. With nested training sets (the first n points of a larger draw) this gives the
     bound for every sample size at the cost of one. Returns (len(ns),) or (len(ns), k) for (n, k) labels."""
+    ns = _sizes(ns, cholesky(H).n)
     z = _whiten(H, y)
-    ns = np.asarray(ns)
-    if ns.ndim != 1 or np.any(ns < 1) or np.any(ns > z.shape[0]) or np.any(ns != np.round(ns)):
-        raise ValueError(f"ns must be sample sizes in 1..{z.shape[0]}, got {ns!r}")
-    return np.cumsum(z * z, axis=0)[ns.astype(int) - 1]
+    return np.cumsum(z * z, axis=0)[ns - 1]
+
+
+def _sizes(ns, n: int) -> np.ndarray:
+    A = _validate._array(ns, "ns", "fiu")
+    if A.ndim != 1 or A.size == 0:
+        raise ValueError(f"ns must be a non-empty 1-D array of sample sizes in 1..{n}, got shape {A.shape}")
+    fin = np.isfinite(A)
+    bad = ~fin | (A < 1) | (A > n) | (A != np.floor(np.where(fin, A, 0)))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"ns must be sample sizes in 1..{n}, got ns[{i}] = {A[i].item()!r}")
+    return A.astype(int)
 
 
 def generalization_bound(H, y):
@@ -161,20 +218,24 @@ def generalization_bound(H, y):
 
 def generalization_bound_prefixes(H, y, ns) -> np.ndarray:
     """sqrt(2 y[:n]^T H[:n, :n]^-1 y[:n] / n) for every n in ``ns`` (see :func:`rkhs_norm_sq_prefixes`)."""
-    ns_arr = np.asarray(ns, dtype=np.float64)
     q = rkhs_norm_sq_prefixes(H, y, ns)
+    ns_arr = np.asarray(ns, dtype=np.float64)
     return np.sqrt(2.0 * q / (ns_arr[:, None] if q.ndim == 2 else ns_arr))
 
 
 def power_law_exponent(ns, values) -> tuple[float, float]:
     """Least-squares fit of log(values) = log(c) + alpha log(ns); returns (alpha, c). E.g. alpha = -1/2 for a
     bound that scales like 1/sqrt(n)."""
-    ns = np.asarray(ns, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
+    ns = _validate._array(ns, "ns", "fiu").astype(np.float64, copy=False)
+    values = _validate._array(values, "values", "fiu").astype(np.float64, copy=False)
     if ns.shape != values.shape or ns.ndim != 1 or len(ns) < 2:
-        raise ValueError(f"need two 1-D arrays of equal length >= 2, got {ns.shape} and {values.shape}")
-    if np.any(ns <= 0) or np.any(values <= 0):
-        raise ValueError("a power law needs positive sample sizes and values")
+        raise ValueError(f"ns and values: need two 1-D arrays of equal length >= 2, got {ns.shape} and {values.shape}")
+    _reals(ns, "ns", what="positive finite sample sizes (a power law needs positive sample sizes and values)",
+           positive=True)
+    _reals(values, "values", what="positive finite values (a power law needs positive sample sizes and values)",
+           positive=True)
+    if np.ptp(ns) == 0:
+        raise ValueError(f"ns must hold at least two different sample sizes to fit a power law, got {ns.tolist()}")
     alpha, logc = np.polyfit(np.log(ns), np.log(values), 1)
     return float(alpha), float(math.exp(logc))
 
@@ -199,8 +260,9 @@ def theorem6_bound(H, y, lam, p: float, c: float = 1.0):
     p = _validate.probability(p, "p")
     if p >= 0.5:
         raise ValueError(f"Theorem 6 needs a flip probability p < 1/2, got {p}")
-    lam = np.asarray(lam, dtype=np.float64)
-    if np.any(lam <= 0):
-        raise ValueError("lam must be positive")
-    n = len(y)
+    lam = _reals(lam, "lam", what="positive and finite (lam must be positive; a ridge, or an array of them)",
+                 positive=True)
+    c = _validate.positive(c, "c")
+    n = cholesky(H).n if isinstance(H, Cholesky) else _validate.kernel(H).shape[0]
+    _validate.vector(y, "y", n)
     return c / (1.0 - 2.0 * p) * (np.sqrt(lam) * math.sqrt(rkhs_norm_sq(H, y) / n) + 1.0 / np.sqrt(lam))

@@ -12,8 +12,13 @@ from scipy.linalg import cho_solve
 
 from . import _validate
 from .bounds import Cholesky
-from .dynamics import _eigh_psd
-from .spectrum import Spectrum
+from .dynamics import _eigh_psd, _times
+from .spectrum import Spectrum, _checked
+
+
+def _factor(L: Cholesky) -> np.ndarray:
+    from .bounds import cholesky
+    return cholesky(L).L
 
 
 def _cross(K_xX, n):
@@ -28,21 +33,36 @@ def kernel_regression(K_xX, H, y, ridge: float = 0.0) -> np.ndarray:
     a non-PD H is an error that names its smallest eigenvalue. K_xX is the (n_test, n) kernel between test
     and training points. H may also be a precomputed ``bounds.Cholesky`` of H + ridge I (then ``ridge`` must
     be 0: the factor already holds it), so several label vectors share one factorisation; y may be (n, k)."""
+    ridge = float(_validate._scalar(ridge, "ridge"))
+    if ridge < 0 or not np.isfinite(ridge):
+        raise ValueError(f"ridge must be >= 0 and finite, got {ridge!r}")
     if isinstance(H, Cholesky):
         if ridge:
-            raise ValueError("pass ridge=0 with a Cholesky factor: factor H + ridge*I instead")
-        L = H.L
+            raise ValueError(f"pass ridge=0 with a Cholesky factor (got ridge={ridge!r}): factor H + ridge*I instead")
+        L = _factor(H)
         n = L.shape[0]
     else:
         H = _validate.kernel(H)
         n = H.shape[0]
-        if ridge < 0 or not np.isfinite(ridge):
-            raise ValueError(f"ridge must be >= 0, got {ridge}")
-        L = _validate.cholesky(H + ridge * np.eye(n) if ridge else H, "H + ridge*I" if ridge else "H")
-    y = np.asarray(y, dtype=np.float64)
-    y = y if y.ndim == 2 and y.shape[0] == n and np.all(np.isfinite(y)) else _validate.vector(y, "y", n)
+        L = None
+    y = _labels(y, n)
     K_xX = _cross(K_xX, n)
+    if L is None:
+        L = _validate.cholesky(H + ridge * np.eye(n) if ridge else H, "H + ridge*I" if ridge else "H")
     return K_xX @ cho_solve((L, True), y, check_finite=False)
+
+
+def _labels(y, n: int) -> np.ndarray:
+    """A label vector (n,) or a matrix (n, k) of k label vectors, finite."""
+    A = _validate._array(y, "y", "biuf")
+    if A.ndim == 2:
+        if A.shape[0] != n or A.shape[1] == 0:
+            raise ValueError(f"y has shape {A.shape}, expected ({n},) or ({n}, k) (one row per training point)")
+        A = A.astype(np.float64, copy=False)
+        if not np.all(np.isfinite(A)):
+            raise ValueError("y contains NaN or inf")
+        return A
+    return _validate.vector(A, "y", n)
 
 
 def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
@@ -51,13 +71,19 @@ def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
     (1 - e^{-t lam}) / lam -> t as lam -> 0, so a singular H is fine at finite t. H is the kernel or a
     precomputed ``spectrum.Spectrum`` of it (the formula does not depend on the eigenvalues' order).
     """
-    lam, V = (H.lam, H.V) if isinstance(H, Spectrum) else _eigh_psd(H)
-    n = len(lam)
+    if isinstance(H, Spectrum):
+        H = _checked(H)
+        n = H.n
+    else:
+        H = _validate.kernel(H)
+        n = H.shape[0]
     y = _validate.vector(y, "y", n)
     u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)
     K_xX = _cross(K_xX, n)
     f0 = np.zeros(K_xX.shape[0]) if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
-    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    t = _times(t, "t", max(n, K_xX.shape[0]))
+    lam, V = (np.asarray(H.lam, dtype=np.float64), np.asarray(H.V, dtype=np.float64)) if isinstance(H, Spectrum) \
+        else _eigh_psd(H)
     tl = np.outer(t, lam)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.where(tl > 1e-12, -np.expm1(-tl) / np.where(lam > 0, lam, 1.0), t[:, None] * np.ones_like(lam))

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _validate
-from .dynamics import _eigh_psd
+from .dynamics import _eigh_psd, _gd_divergence, _steps, _times
 
 
 class Spectrum(NamedTuple):
@@ -47,10 +47,8 @@ def eigendecomposition(H, dtype=np.float64) -> Spectrum:
     Cholesky, for that). The result is returned in float64 either way.
     """
     if isinstance(H, Spectrum):
-        return H
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        return _checked(H)
+    dtype = _validate.float_dtype(dtype)
     if dtype == np.float64:
         lam, V = _eigh_psd(H)
     else:
@@ -67,6 +65,29 @@ def eigendecomposition(H, dtype=np.float64) -> Spectrum:
     return Spectrum(np.ascontiguousarray(lam[::-1]), np.ascontiguousarray(V[:, ::-1]))
 
 
+def _checked(spec: Spectrum, name: str = "H") -> Spectrum:
+    """A Spectrum built by hand: lam finite, >= 0 and 1-D; V square with one column per eigenvalue."""
+    lam, V = np.asarray(spec.lam), np.asarray(spec.V)
+    if lam.ndim != 1 or lam.size == 0 or lam.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: Spectrum.lam must be a non-empty 1-D real array, got shape {lam.shape}, "
+                         f"dtype {lam.dtype}")
+    if V.shape != (lam.size, lam.size) or V.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: Spectrum.V must be {lam.size} x {lam.size} (one eigenvector column per eigenvalue), "
+                         f"got shape {V.shape}, dtype {V.dtype}")
+    if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError(f"{name}: Spectrum.lam must hold finite eigenvalues >= 0 of a PSD kernel, got "
+                         f"{_validate._show(lam.tolist())}")
+    return spec
+
+
+def _kernel(H, name: str = "H"):
+    """Cheap checks of H (a kernel matrix or a Spectrum) before any decomposition; returns (H, n)."""
+    if isinstance(H, Spectrum):
+        return _checked(H, name), H.n
+    H = _validate.kernel(H, name)
+    return H, H.shape[0]
+
+
 def _residual(spec: Spectrum, y, u0):
     r = _validate.vector(y, "y", spec.n)
     return r if u0 is None else r - _validate.vector(u0, "u0", spec.n)
@@ -75,6 +96,10 @@ def _residual(spec: Spectrum, y, u0):
 def projections(H, y, u0=None) -> np.ndarray:
     """(v_i . (y - u0))^2 for i = 1..n in decreasing-eigenvalue order; they sum to ||y - u0||^2 (the
     terms of Theorem 4). ``H`` is the kernel or its :class:`Spectrum`."""
+    H, n = _kernel(H)
+    _validate.vector(y, "y", n)
+    if u0 is not None:
+        _validate.vector(u0, "u0", n)
     spec = eigendecomposition(H)
     return (spec.V.T @ _residual(spec, y, u0)) ** 2
 
@@ -82,28 +107,40 @@ def projections(H, y, u0=None) -> np.ndarray:
 def predicted_loss_flow(H, y, t, u0=None) -> np.ndarray:
     """Theorem 4's ||u(t) - y||^2 = sum_i exp(-2 lambda_i t) (v_i . (y - u0))^2, for each t.
     ``H`` is the kernel or its :class:`Spectrum`."""
+    H, n = _kernel(H)
+    _validate.vector(y, "y", n)
+    if u0 is not None:
+        _validate.vector(u0, "u0", n)
+    t = _times(t, "t", n)
     spec = eigendecomposition(H)
-    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    if np.any(t < 0):
-        raise ValueError("times t must be >= 0")
     return np.exp(-2.0 * np.outer(t, spec.lam)) @ projections(spec, y, u0)
 
 
-def predicted_loss_gd(H, y, eta: float, steps, u0=None) -> np.ndarray:
-    """The GD analogue sum_i (1 - eta lambda_i)^(2k) (v_i . (y - u0))^2, for each k in steps.
-    ``H`` is the kernel or its :class:`Spectrum`."""
-    spec = eigendecomposition(H)
+def predicted_loss_gd(H, y, eta: float, steps, u0=None, *, on_divergence: str = "raise") -> np.ndarray:
+    """The GD analogue sum_i (1 - eta lambda_i)^(2k) (v_i . (y - u0))^2, for each k in steps (non-negative
+    integers). ``H`` is the kernel or its :class:`Spectrum`. For eta > 2/lambda_max the loss grows without
+    bound: past DIVERGED_LOSS_FACTOR x max(its start, 1) that raises
+    :class:`~ntklib._validate.TrainingDiverged` naming eta and the limit, unless ``on_divergence="return"``."""
+    H, n = _kernel(H)
+    _validate.vector(y, "y", n)
+    if u0 is not None:
+        _validate.vector(u0, "u0", n)
     eta = _validate.positive(eta, "eta")
-    k = np.atleast_1d(np.asarray(steps))
-    if np.any(k < 0):
-        raise ValueError("steps must be >= 0")
-    return np.power.outer(1.0 - eta * spec.lam, 2 * k).T @ projections(spec, y, u0)
+    k = _steps(steps, "steps", n)
+    on_divergence = _validate.on_divergence(on_divergence)
+    spec = eigendecomposition(H)
+    p = projections(spec, y, u0)
+    _gd_divergence(spec.lam, p, eta, k, on_divergence, "GD (Theorem 4's predicted loss)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.power.outer(1.0 - eta * spec.lam, 2 * k).T @ p
 
 
 def rkhs_norm_sq(H, y) -> float:
     """y^T H^-1 y = sum_i (v_i . y)^2 / lambda_i from the eigendecomposition (Arora et al. 2019a, the
     complexity measure of the generalization bound). Needs a float64 :class:`Spectrum` of a positive
     definite H; ``bounds.rkhs_norm_sq`` (Cholesky) is the cheaper route when no spectrum is at hand."""
+    H, n = _kernel(H)
+    _validate.vector(y, "y", n)
     spec = eigendecomposition(H)
     if spec.lam[-1] <= 0:
         raise _validate.NotPositiveDefiniteError(

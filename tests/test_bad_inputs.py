@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ntklib import _validate, activations, checks, cntk, kernels, mlp, networks, noisy, tolerances as tol, unit_norm
+from ntklib import _validate, activations, bounds, checks, cntk, dynamics, kernels, mlp, networks, noisy, regression, spectrum
+from ntklib import tolerances as tol, unit_norm
 from ntklib._validate import NotPositiveDefiniteError, TrainingDiverged
 
 NAN, INF = float("nan"), float("inf")
@@ -637,7 +638,7 @@ def test_the_tables_cover_every_public_function_of_the_modules():
     import inspect
     import re
     source = Path(__file__).read_text()
-    for mod in (networks, noisy, cntk, mlp):
+    for mod in (networks, noisy, cntk, mlp, dynamics, spectrum, regression, bounds):
         public = [n for n, f in vars(mod).items() if inspect.isfunction(f) and f.__module__ == mod.__name__
                   and not n.startswith("_")]
         missing = [n for n in public if not re.search(rf"{mod.__name__.split('.')[-1]}\.{n}\(", source)]
@@ -798,3 +799,463 @@ def test_jaxcompat_uses_jax_enable_x64_where_it_exists(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(_jaxcompat)
+
+
+# --- the theory modules: dynamics (Lemma 1), spectrum (Theorem 4), regression (Eq. (1)), bounds (Lemmas 2-3, Thms 5-6)
+
+SPEC3 = spectrum.eigendecomposition(H3)
+CHOL3 = bounds.cholesky(H3)
+H2 = np.array([[2.0, 0.5], [0.5, 1.0]])
+Y2 = np.ones(2)
+NEG_TIME = np.array([0.0, 1.0, -1.0])
+HUGE_T = np.broadcast_to(1.0, (10**11,))    # 10^11 times: a (10^11, n) result cannot fit (the view itself is free)
+HUGE_STEPS = np.broadcast_to(1, (10**11,))
+
+DYNAMICS = [
+    case(lambda: dynamics.spectral_solution(H2, Y2, [NAN]), ValueError, r"times t must be >= 0 and finite, got t\[0\] = nan",
+         "spec-t-nan"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, INF), ValueError, r"times t .* got t\[0\] = inf", "spec-t-inf"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, NEG_TIME), ValueError, r"times t must be >= 0 .* t\[2\] = -1\.0",
+         "spec-t-neg"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, "1.0"), TypeError, "t must be a real numeric array", "spec-t-str"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, None), TypeError, "t must be a number or a 1-D array of times, got None", "spec-t-none"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, [True]), TypeError, "t must be a real numeric array, got dtype bool",
+         "spec-t-bool"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, []), ValueError, "t is empty", "spec-t-empty"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, np.ones((2, 2))), ValueError, r"t must be a number or a 1-D .*\(2, 2\)",
+         "spec-t-2d"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, HUGE_T), MemoryError, "100000000000 times x 2 points would need",
+         "spec-t-memory"),
+    case(lambda: dynamics.spectral_solution(NOT_SYM, Y2, 1.0), ValueError, "H is not symmetric", "spec-H-sym"),
+    case(lambda: dynamics.spectral_solution(NOT_PSD, Y2, 1.0), NotPositiveDefiniteError, "H is not positive semidefinite",
+         "spec-H-psd"),
+    case(lambda: dynamics.spectral_solution([[1.0, NAN], [NAN, 1.0]], Y2, 1.0), ValueError, "H contains NaN", "spec-H-nan"),
+    case(lambda: dynamics.spectral_solution(np.ones(3), Y2, 1.0), ValueError, "H must be 2-D", "spec-H-1d"),
+    case(lambda: dynamics.spectral_solution(H2, [1.0, NAN], 1.0), ValueError, "y contains NaN", "spec-y-nan"),
+    case(lambda: dynamics.spectral_solution(H2, np.ones(3), 1.0), ValueError, "y has length 3, expected 2", "spec-y-len"),
+    case(lambda: dynamics.spectral_solution(H2, Y2, 1.0, u0=[INF, 0.0]), ValueError, "u0 contains NaN", "spec-u0-inf"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, [1.5]),
+         ValueError, r"steps must be non-negative integers .* got steps\[0\] = 1\.5", "gd-steps-frac"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, [-1]), ValueError, r"steps .* got steps\[0\] = -1", "gd-steps-neg"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, [0, NAN]), ValueError, r"steps .* got steps\[1\] = nan", "gd-steps-nan"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, [INF]), ValueError, r"steps .* got steps\[0\] = inf", "gd-steps-inf"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, 1e300), ValueError, r"steps .* at most 2\^53", "gd-steps-huge"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, ["1"]), TypeError, "steps must be a real numeric array", "gd-steps-str"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, []), ValueError, "steps is empty", "gd-steps-empty"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, HUGE_STEPS), MemoryError, "steps x 2 points would need",
+         "gd-steps-memory"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 100.0, [10**4]), TrainingDiverged,
+         r"eta = 100 exceeds the stability limit 2/lambda_max = 0\.906", "gd-diverges"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 1.0, range(200)), TrainingDiverged, "eta = 1 exceeds the stability limit",
+         "gd-diverges-finite"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.0, [1]), ValueError, "eta must be a positive finite number, got 0.0",
+         "gd-eta0"),
+    case(lambda: dynamics.gd_solution(H2, Y2, NAN, [1]), ValueError, "eta .* got nan", "gd-eta-nan"),
+    case(lambda: dynamics.gd_solution(H2, Y2, "0.1", [1]), TypeError, "eta must be a real number", "gd-eta-str"),
+    case(lambda: dynamics.gd_solution(H2, Y2, 0.1, [1], on_divergence="warn"), ValueError, "on_divergence must be one of",
+         "gd-ondiv"),
+    case(lambda: dynamics.gd_solution(NOT_PSD, Y2, 0.1, [1]), NotPositiveDefiniteError, "not positive semidefinite",
+         "gd-H-psd"),
+    case(lambda: dynamics.gd_solution(H2, Y2[:1], 0.1, [1]), ValueError, "y has length 1, expected 2", "gd-y-len"),
+    case(lambda: dynamics.integrate(H2, Y2, [0.0, NAN]), ValueError, "times t must be finite, non-negative and increasing",
+         "int-t-nan"),
+    case(lambda: dynamics.integrate(H2, Y2, [0.0, INF]), ValueError, "times t must be finite", "int-t-inf"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0, 0.5]), ValueError, "non-negative and increasing", "int-t-order"),
+    case(lambda: dynamics.integrate(H2, Y2, [-1.0]), ValueError, "times t must be finite, non-negative", "int-t-neg"),
+    case(lambda: dynamics.integrate(H2, Y2, []), ValueError, "t is empty", "int-t-empty"),
+    case(lambda: dynamics.integrate(H2, Y2, "1"), TypeError, "t must be a real numeric array", "int-t-str"),
+    case(lambda: dynamics.integrate(H2, Y2, [1e9]), ValueError, r"lambda_max\(H\(0\)\) \* t_max = 2\.21e\+09 exceeds",
+         "int-t-stiff"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol=0.0), ValueError, "rtol must be a positive finite number, got 0.0",
+         "int-rtol0"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol=-1e-8), ValueError, "rtol .* got -1e-08", "int-rtol-neg"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol=NAN), ValueError, "rtol .* got nan", "int-rtol-nan"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol=INF), ValueError, "rtol .* got inf", "int-rtol-inf"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol=2.0), ValueError, r"rtol must be a relative tolerance in \(0, 1\)",
+         "int-rtol-big"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], rtol="1e-8"), TypeError, "rtol must be a real number", "int-rtol-str"),
+    case(lambda: dynamics.integrate(lambda s: np.ones((2, 3)), Y2, [1.0]), ValueError, r"H\(0\) must be square",
+         "int-Hfun-shape"),
+    case(lambda: dynamics.integrate(lambda s: NOT_SYM, Y2, [1.0]), ValueError, r"H\(0\) is not symmetric", "int-Hfun-sym"),
+    case(lambda: dynamics.integrate(lambda s: np.full((2, 2), NAN), Y2, [1.0]), ValueError, r"H\(0\) contains NaN",
+         "int-Hfun-nan"),
+    case(lambda: dynamics.integrate(lambda s: H2 if s == 0 else np.eye(3), Y2, [1.0]), ValueError,
+         r"H\(t\) must be 2 x 2 at every t", "int-Hfun-later"),
+    case(lambda: dynamics.integrate(H2, [1.0, NAN], [1.0]), ValueError, "y contains NaN", "int-y-nan"),
+    case(lambda: dynamics.integrate(H2, Y2, [1.0], u0=np.ones(3)), ValueError, "u0 has length 3, expected 2", "int-u0-len"),
+    case(lambda: dynamics.ode_residual("net", X3, Y3, 0.1), TypeError, "net must be a ntklib.networks.TwoLayerNet",
+         "ode-net"),
+    case(lambda: dynamics.ode_residual(NET, X3, Y3, 0.0), ValueError, "eta must be a positive finite number, got 0.0",
+         "ode-eta0"),
+    case(lambda: dynamics.ode_residual(NET, X3, Y3, NAN), ValueError, "eta .* got nan", "ode-eta-nan"),
+    case(lambda: dynamics.ode_residual(NET, X3, Y3[:2], 0.1), ValueError, "y has length 2, expected 3", "ode-y-len"),
+    case(lambda: dynamics.ode_residual(NET, X3, [1.0, NAN, 0.0], 0.1), ValueError, "y contains NaN", "ode-y-nan"),
+    case(lambda: dynamics.ode_residual(NET, np.ones((3, 5)), Y3, 0.1), ValueError, "X has 5 features but the net expects 2",
+         "ode-X-features"),
+    case(lambda: dynamics.ode_residual(NAN_NET, X3, Y3, 0.1), ValueError, r"net\.W contains NaN", "ode-nan-net"),
+    case(lambda: dynamics.ode_residual(NET, X3, NET(X3), 0.1), ValueError, r"ode_residual is undefined: H\(t_k\) \(u_k - y\) = 0",
+         "ode-fits"),
+]
+
+SPECTRUM = [
+    case(lambda: spectrum.eigendecomposition(H3, dtype=np.int32), ValueError, "dtype must be float32 or float64, got int32",
+         "eig-dtype-int"),
+    case(lambda: spectrum.eigendecomposition(H3, dtype="nope"), TypeError, "dtype must be float32 or float64", "eig-dtype-str"),
+    case(lambda: spectrum.eigendecomposition(NOT_SYM), ValueError, "H is not symmetric", "eig-sym"),
+    case(lambda: spectrum.eigendecomposition(NOT_PSD), NotPositiveDefiniteError, "H is not positive semidefinite", "eig-psd"),
+    case(lambda: spectrum.eigendecomposition(NOT_PSD, dtype=np.float32), NotPositiveDefiniteError,
+         "H is not positive semidefinite", "eig-psd32"),
+    case(lambda: spectrum.eigendecomposition(np.ones((2, 3))), ValueError, "H must be square", "eig-square"),
+    case(lambda: spectrum.eigendecomposition([[NAN]]), ValueError, "H contains NaN", "eig-nan"),
+    case(lambda: spectrum.eigendecomposition(spectrum.Spectrum(np.array([1.0, -1.0]), np.eye(2))), ValueError,
+         "Spectrum.lam must hold finite eigenvalues >= 0", "eig-spec-neg"),
+    case(lambda: spectrum.eigendecomposition(spectrum.Spectrum(np.array([1.0, NAN]), np.eye(2))), ValueError,
+         "Spectrum.lam must hold finite eigenvalues", "eig-spec-nan"),
+    case(lambda: spectrum.projections(spectrum.Spectrum(np.ones(2), np.eye(3)), Y2), ValueError,
+         "Spectrum.V must be 2 x 2", "proj-spec-shape"),
+    case(lambda: spectrum.projections(H3, np.ones((3, 1))), ValueError, "y must be 1-D", "proj-y-2d"),
+    case(lambda: spectrum.projections(H3, Y3, u0=[0.0, NAN, 0.0]), ValueError, "u0 contains NaN", "proj-u0-nan"),
+    case(lambda: spectrum.projections(SPEC3, Y3[:2]), ValueError, "y has length 2, expected 3", "proj-y-len"),
+    case(lambda: spectrum.predicted_loss_flow(H3, Y3, [NAN]), ValueError, r"times t must be >= 0 and finite, got t\[0\] = nan",
+         "flow-t-nan"),
+    case(lambda: spectrum.predicted_loss_flow(SPEC3, Y3, [0.0, INF]), ValueError, r"t\[1\] = inf", "flow-t-inf"),
+    case(lambda: spectrum.predicted_loss_flow(H3, Y3, -1.0), ValueError, "times t must be >= 0", "flow-t-neg"),
+    case(lambda: spectrum.predicted_loss_flow(H3, Y3, "0"), TypeError, "t must be a real numeric array", "flow-t-str"),
+    case(lambda: spectrum.predicted_loss_flow(H3, Y3, HUGE_T), MemoryError, "times x 3 points would need", "flow-memory"),
+    case(lambda: spectrum.predicted_loss_flow(NOT_PSD, Y2, 1.0), NotPositiveDefiniteError, "not positive semidefinite",
+         "flow-psd"),
+    case(lambda: spectrum.predicted_loss_flow(H3, [1.0, NAN, 0.0], 1.0), ValueError, "y contains NaN", "flow-y-nan"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, 0.1, [1.5]), ValueError, r"steps .* got steps\[0\] = 1\.5",
+         "lossgd-steps-frac"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, 0.1, [2, -3]), ValueError, r"steps\[1\] = -3", "lossgd-steps-neg"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, 0.1, [NAN]), ValueError, r"steps\[0\] = nan", "lossgd-steps-nan"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, 0.1, HUGE_STEPS), MemoryError, "would need", "lossgd-memory"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, -0.1, [1]), ValueError, "eta must be a positive", "lossgd-eta-neg"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, INF, [1]), ValueError, "eta .* got inf", "lossgd-eta-inf"),
+    case(lambda: spectrum.predicted_loss_gd(H2, Y2, 100.0, [10**4]), TrainingDiverged,
+         r"eta = 100 exceeds the stability limit 2/lambda_max", "lossgd-diverges"),
+    case(lambda: spectrum.predicted_loss_gd(H3, Y3, 0.1, [1], on_divergence=None), ValueError, "on_divergence must be one of",
+         "lossgd-ondiv"),
+    case(lambda: spectrum.rkhs_norm_sq(np.ones((2, 2)), Y2), NotPositiveDefiniteError, "H is singular", "rkhs-singular"),
+    case(lambda: spectrum.rkhs_norm_sq(H3, Y3[:2]), ValueError, "y has length 2, expected 3", "rkhs-y-len"),
+    case(lambda: spectrum.rkhs_norm_sq(H3, ["a", "b", "c"]), TypeError, "y must be a real numeric array", "rkhs-y-str"),
+]
+
+REGRESSION = [
+    case(lambda: regression.gradient_flow_predictor(H3, H3, Y3, -1.0), ValueError, r"times t must be >= 0 .* t\[0\] = -1\.0",
+         "gf-t-neg"),
+    case(lambda: regression.gradient_flow_predictor(H3, H3, Y3, NAN), ValueError, r"times t .* t\[0\] = nan", "gf-t-nan"),
+    case(lambda: regression.gradient_flow_predictor(H3, SPEC3, Y3, [1.0, INF]), ValueError, r"t\[1\] = inf", "gf-t-inf"),
+    case(lambda: regression.gradient_flow_predictor(H3, H3, Y3, "1"), TypeError, "t must be a real numeric array", "gf-t-str"),
+    case(lambda: regression.gradient_flow_predictor(H3, H3, Y3, HUGE_T), MemoryError, "times x 3 points would need",
+         "gf-t-memory"),
+    case(lambda: regression.gradient_flow_predictor(H3, NOT_PSD, Y2, 1.0), ValueError, "K_xX has 3 columns but the training "
+         "kernel is 2 x 2", "gf-cross"),
+    case(lambda: regression.gradient_flow_predictor(K23[:, :2], NOT_PSD, Y2, 1.0), NotPositiveDefiniteError,
+         "not positive semidefinite", "gf-psd"),
+    case(lambda: regression.gradient_flow_predictor(K23, H3, Y3, 1.0, f0_x=[NAN, 0.0]), ValueError, "f0_x contains NaN",
+         "gf-f0-nan"),
+    case(lambda: regression.gradient_flow_predictor(K23, H3, Y3, 1.0, u0=[0.0, 0.0]), ValueError, "u0 has length 2",
+         "gf-u0-len"),
+    case(lambda: regression.gradient_flow_predictor([[NAN, 0.0, 0.0]], H3, Y3, 1.0), ValueError, "K_xX contains NaN",
+         "gf-K-nan"),
+    case(lambda: regression.gradient_flow_predictor(K23, spectrum.Spectrum(np.ones(3), np.eye(2)), Y3, 1.0), ValueError,
+         "Spectrum.V must be 3 x 3", "gf-spec"),
+    case(lambda: regression.gradient_flow_predictor(K23, H3, Y3 * NAN, 1.0), ValueError, "y contains NaN", "gf-y-nan"),
+    case(lambda: regression.kernel_regression(K23, H3, Y3, ridge=-1.0), ValueError, "ridge must be >= 0 and finite, got -1.0",
+         "kr-ridge-neg"),
+    case(lambda: regression.kernel_regression(K23, H3, Y3, ridge=NAN), ValueError, "ridge .* got nan", "kr-ridge-nan"),
+    case(lambda: regression.kernel_regression(K23, H3, Y3, ridge=INF), ValueError, "ridge .* got inf", "kr-ridge-inf"),
+    case(lambda: regression.kernel_regression(K23, H3, Y3, ridge="0.1"), TypeError, "ridge must be a real number",
+         "kr-ridge-str"),
+    case(lambda: regression.kernel_regression(K23, CHOL3, Y3, ridge=0.1), ValueError, "pass ridge=0 with a Cholesky factor",
+         "kr-chol-ridge"),
+    case(lambda: regression.kernel_regression(K23, bounds.Cholesky(np.zeros((3, 3))), Y3), ValueError,
+         r"Cholesky\.L must have a finite positive diagonal", "kr-chol-bad"),
+    case(lambda: regression.kernel_regression(K23, H3, np.ones((2, 2))), ValueError, r"y has shape \(2, 2\), expected \(3,\)",
+         "kr-y-rows"),
+    case(lambda: regression.kernel_regression(K23, H3, np.full((3, 2), NAN)), ValueError, "y contains NaN", "kr-y2d-nan"),
+    case(lambda: regression.kernel_regression(K23, H3, ["a", "b", "c"]), TypeError, "y must be a real numeric array",
+         "kr-y-str"),
+    case(lambda: regression.kernel_regression(np.ones((2, 4)), H3, Y3), ValueError, "K_xX has 4 columns", "kr-cross"),
+    case(lambda: regression.kernel_regression(K23, NOT_PSD, Y2), ValueError, "K_xX has 3 columns", "kr-cross-first"),
+    case(lambda: regression.kernel_regression(K23, np.ones((3, 3)), Y3), NotPositiveDefiniteError, "smallest eigenvalue",
+         "kr-singular"),
+]
+
+BOUNDS = [
+    case(lambda: bounds.hoeffding_entry_deviation(-1, 3, 0.1), ValueError,
+         "m must be a positive integer width .* got m = -1.0", "hoef-m-neg"),
+    case(lambda: bounds.hoeffding_entry_deviation([10, 0], 3, 0.1), ValueError, r"m\[1\] = 0\.0", "hoef-m-zero"),
+    case(lambda: bounds.hoeffding_entry_deviation(10.5, 3, 0.1), ValueError, r"m must be a positive integer .* 10\.5",
+         "hoef-m-frac"),
+    case(lambda: bounds.hoeffding_entry_deviation(NAN, 3, 0.1), ValueError, "m = nan", "hoef-m-nan"),
+    case(lambda: bounds.hoeffding_entry_deviation("10", 3, 0.1), TypeError, "m must be a real numeric array", "hoef-m-str"),
+    case(lambda: bounds.hoeffding_entry_deviation([], 3, 0.1), ValueError, "m is empty", "hoef-m-empty"),
+    case(lambda: bounds.hoeffding_entry_deviation(10, 0, 0.1), ValueError, "n must be a positive integer", "hoef-n0"),
+    case(lambda: bounds.hoeffding_entry_deviation(10, 3, 1.0), ValueError, r"delta must be a probability in \(0, 1\)",
+         "hoef-delta"),
+    case(lambda: bounds.hoeffding_spectral_deviation(INF, 3, 0.1), ValueError, "m = inf", "hoefs-m-inf"),
+    case(lambda: bounds.hoeffding_spectral_deviation(10, 2.5, 0.1), ValueError, r"n must be a positive integer, got 2\.5",
+         "hoefs-n-frac"),
+    case(lambda: bounds.hoeffding_spectral_deviation(10, 3, NAN), ValueError, "delta must be a probability", "hoefs-delta"),
+    case(lambda: bounds.lemma2_width(0.0, 0.1, 3), ValueError, "eps must be a positive finite number, got 0.0", "l2-eps0"),
+    case(lambda: bounds.lemma2_width(0.1, 1.5, 3), ValueError, "delta must be a probability", "l2-delta"),
+    case(lambda: bounds.lemma2_width(0.1, 0.1, "3"), TypeError, "n must be a positive integer", "l2-n-str"),
+    case(lambda: bounds.lemma3_movement([0, 1], [1.0], 10), ValueError, "t and residual_l1 must be 1-D of equal", "l3m-len"),
+    case(lambda: bounds.lemma3_movement([0, NAN], [1.0, 1.0], 10), ValueError, "times t must be finite", "l3m-t-nan"),
+    case(lambda: bounds.lemma3_movement([1, 0], [1.0, 1.0], 10), ValueError, "times t must be finite, >= 0 and increasing",
+         "l3m-t-order"),
+    case(lambda: bounds.lemma3_movement([-1, 0], [1.0, 1.0], 10), ValueError, "times t must be finite, >= 0", "l3m-t-neg"),
+    case(lambda: bounds.lemma3_movement([0, 1], [1.0, -1.0], 10), ValueError, r"residual_l1 must be .* residual_l1\[1\] = -1",
+         "l3m-r-neg"),
+    case(lambda: bounds.lemma3_movement([0, 1], [1.0, INF], 10), ValueError, r"residual_l1\[1\] = inf", "l3m-r-inf"),
+    case(lambda: bounds.lemma3_movement([0, 1], [1.0, 1.0], 0), ValueError, "m must be a positive integer, got 0", "l3m-m0"),
+    case(lambda: bounds.lemma3_movement([], [], 10), ValueError, "non-zero length", "l3m-empty"),
+    case(lambda: bounds.lemma3_movement(["a"], ["b"], 10), TypeError, "t must be a real numeric array", "l3m-str"),
+    case(lambda: bounds.lemma3_movement_bound(1.0, 5, -4), ValueError, "m must be a positive integer width .* m = -4.0",
+         "l3mb-m-neg"),
+    case(lambda: bounds.lemma3_movement_bound(1.0, 5, [100, 2.5]), ValueError, r"m\[1\] = 2\.5", "l3mb-m-frac"),
+    case(lambda: bounds.lemma3_movement_bound(-1.0, 5, 100), ValueError, "t must be a finite number >= 0, got -1.0",
+         "l3mb-t-neg"),
+    case(lambda: bounds.lemma3_movement_bound(NAN, 5, 100), ValueError, "t .* got nan", "l3mb-t-nan"),
+    case(lambda: bounds.lemma3_movement_bound(1.0, 5, 100, c=-1.0), ValueError, "c must be a positive finite number",
+         "l3mb-c"),
+    case(lambda: bounds.lemma3_movement_bound(1.0, 0, 100), ValueError, "n must be a positive integer", "l3mb-n0"),
+    case(lambda: bounds.lemma3_kernel_change_bound(-1, 5), ValueError, "max_move must be a finite weight movement >= 0",
+         "l3k-neg"),
+    case(lambda: bounds.lemma3_kernel_change_bound([0.1, NAN], 5), ValueError, r"max_move\[1\] = nan", "l3k-nan"),
+    case(lambda: bounds.lemma3_kernel_change_bound("0.1", 5), TypeError, "max_move must be a real numeric", "l3k-str"),
+    case(lambda: bounds.lemma3_kernel_change_bound(0.1, -5), ValueError, "n must be a positive integer, got -5", "l3k-n"),
+    case(lambda: bounds.lemma3_width(0.1, -1.0, 5), ValueError, "t must be a finite number >= 0, got -1.0", "l3w-t-neg"),
+    case(lambda: bounds.lemma3_width(0.1, INF, 5), ValueError, "t must be a finite number >= 0, got inf", "l3w-t-inf"),
+    case(lambda: bounds.lemma3_width(0.1, NAN, 5), ValueError, "t .* got nan", "l3w-t-nan"),
+    case(lambda: bounds.lemma3_width(1e-300, 1e300, 10**6), ValueError, "lemma3_width: the width .* exceeds the float range",
+         "l3w-overflow"),
+    case(lambda: bounds.lemma3_width(0.0, 1.0, 5), ValueError, "eps must be a positive", "l3w-eps"),
+    case(lambda: bounds.lemma3_width(0.1, 1.0, 5, c=0.0), ValueError, "c must be a positive finite number", "l3w-c"),
+    case(lambda: bounds.lemma3_width(0.1, 1.0, 5, slide_exponent="yes"), TypeError, "slide_exponent must be True or False",
+         "l3w-flag"),
+    case(lambda: bounds.cholesky(NOT_PSD), NotPositiveDefiniteError, "H is not .numerically. positive definite", "chol-psd"),
+    case(lambda: bounds.cholesky(NOT_SYM), ValueError, "H is not symmetric", "chol-sym"),
+    case(lambda: bounds.cholesky(bounds.Cholesky(np.ones(3))), ValueError, r"Cholesky\.L must be a non-empty square",
+         "chol-1d"),
+    case(lambda: bounds.cholesky(bounds.Cholesky(np.diag([1.0, NAN]))), ValueError, r"L\[1, 1\] = nan", "chol-nan"),
+    case(lambda: CHOL3.leading(0), ValueError, "n must be a positive integer, got 0", "chol-leading0"),
+    case(lambda: CHOL3.leading(4), ValueError, "n = 4 exceeds the factor's size 3", "chol-leading-big"),
+    case(lambda: bounds.rkhs_norm_sq(H3, Y3[:2]), ValueError, "y has length 2, expected 3", "brkhs-y-len"),
+    case(lambda: bounds.rkhs_norm_sq(H3, np.ones((2, 2))), ValueError, r"y has shape \(2, 2\)", "brkhs-y-rows"),
+    case(lambda: bounds.rkhs_norm_sq(CHOL3, [1.0, NAN, 0.0]), ValueError, "y contains NaN", "brkhs-y-nan"),
+    case(lambda: bounds.rkhs_norm_sq(np.zeros((2, 2)), Y2), NotPositiveDefiniteError, "positive definite", "brkhs-singular"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, [0, 2]), ValueError, r"ns must be sample sizes in 1\.\.3, got ns\[0\] = 0",
+         "pre-ns0"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, [4]), ValueError, r"ns\[0\] = 4", "pre-ns-big"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, [1.5]), ValueError, r"ns\[0\] = 1\.5", "pre-ns-frac"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, [NAN]), ValueError, r"ns\[0\] = nan", "pre-ns-nan"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, ["2"]), TypeError, "ns must be a real numeric array", "pre-ns-str"),
+    case(lambda: bounds.rkhs_norm_sq_prefixes(H3, Y3, []), ValueError, "ns must be a non-empty 1-D", "pre-ns-empty"),
+    case(lambda: bounds.generalization_bound(H3, np.ones(4)), ValueError, "y has length 4, expected 3", "gen-y-len"),
+    case(lambda: bounds.generalization_bound(NOT_PSD, Y2), NotPositiveDefiniteError, "positive definite", "gen-psd"),
+    case(lambda: bounds.generalization_bound_prefixes(CHOL3, Y3, [[1, 2]]), ValueError, "ns must be a non-empty 1-D",
+         "genpre-ns-2d"),
+    case(lambda: bounds.generalization_bound_prefixes(CHOL3, Y3, [-1]), ValueError, r"ns\[0\] = -1", "genpre-ns-neg"),
+    case(lambda: bounds.power_law_exponent([1, 2], [1.0]), ValueError, "need two 1-D arrays of equal length", "pow-len"),
+    case(lambda: bounds.power_law_exponent([1, 2], [1.0, 0.0]), ValueError, r"values must be positive finite .* values\[1\] = 0",
+         "pow-values0"),
+    case(lambda: bounds.power_law_exponent([1, NAN], [1.0, 1.0]), ValueError, r"ns\[1\] = nan", "pow-ns-nan"),
+    case(lambda: bounds.power_law_exponent([2, 2], [1.0, 0.5]), ValueError, "at least two different sample sizes",
+         "pow-ns-same"),
+    case(lambda: bounds.power_law_exponent(["a", "b"], [1.0, 1.0]), TypeError, "ns must be a real numeric", "pow-str"),
+    case(lambda: bounds.rademacher_bound(H3, Y3, delta=0.0), ValueError, r"delta must be a probability in \(0, 1\)",
+         "rad-delta"),
+    case(lambda: bounds.rademacher_bound(H3, Y3[:2]), ValueError, "y has length 2, expected 3", "rad-y-len"),
+    case(lambda: bounds.rademacher_bound(bounds.Cholesky(-np.eye(2)), Y2), ValueError, r"L\[0, 0\] = -1\.0", "rad-chol"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, NAN, 0.1), ValueError, "lam must be positive and finite .* lam = nan",
+         "t6-lam-nan"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, [1.0, INF], 0.1), ValueError, r"lam\[1\] = inf", "t6-lam-inf"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, -1.0, 0.1), ValueError, "lam must be positive", "t6-lam-neg"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, "1", 0.1), TypeError, "lam must be a real numeric", "t6-lam-str"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, 1.0, 0.5), ValueError, "p < 1/2", "t6-p-half"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, 1.0, NAN), ValueError, "p must be a probability", "t6-p-nan"),
+    case(lambda: bounds.theorem6_bound(H3, Y3, 1.0, 0.1, c=NAN), ValueError, "c must be a positive finite number", "t6-c"),
+    case(lambda: bounds.theorem6_bound(H3, Y3[:2], 1.0, 0.1), ValueError, "y has length 2, expected 3", "t6-y-len"),
+]
+
+TABLES.update({"dynamics": DYNAMICS, "spectrum": SPECTRUM, "regression": REGRESSION, "bounds": BOUNDS})
+
+
+@pytest.mark.parametrize("call,exc,match", DYNAMICS)
+def test_dynamics(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", SPECTRUM)
+def test_spectrum(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", REGRESSION)
+def test_regression(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", BOUNDS)
+def test_bounds(call, exc, match):
+    _run(call, exc, match)
+
+
+# --- the theory modules: ranges of input that must all work ---------------------------------------------
+
+_small = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def _psd_problem(draw, pd=False):
+    """A PSD kernel A A^T (rank possibly < n; PD with a ridge if ``pd``), labels y and a start u0."""
+    n = draw(st.integers(1, 5))
+    A = draw(hnp.arrays(np.float64, (n, draw(st.integers(1, 5))), elements=_small))
+    H = A @ A.T + (draw(st.floats(1e-3, 1.0)) * np.eye(n) if pd else 0.0)
+    y = draw(hnp.arrays(np.float64, n, elements=_small))
+    u0 = draw(hnp.arrays(np.float64, n, elements=_small))
+    return H, y, u0
+
+
+@given(problem=_psd_problem(), t=st.lists(st.floats(0, 50), min_size=1, max_size=5))
+def test_spectral_solution_starts_at_u0_and_stays_finite(problem, t):
+    H, y, u0 = problem
+    u = dynamics.spectral_solution(H, y, [0.0] + t, u0)
+    np.testing.assert_allclose(u[0], u0, atol=1e-9 * max(1.0, np.abs(H).max()) * (1 + np.abs(y - u0).max()))
+    assert u.shape == (len(t) + 1, len(y)) and np.all(np.isfinite(u))
+    # the residual never grows under gradient flow with a PSD kernel
+    r = np.linalg.norm(u - y, axis=1)
+    assert np.all(r[1:] <= r[0] * (1 + 1e-9) + 1e-9)
+
+
+@given(problem=_psd_problem(), ts=st.lists(st.floats(0, 100), min_size=1, max_size=8))
+def test_predicted_loss_flow_is_non_increasing_in_t_for_psd_H(problem, ts):
+    H, y, u0 = problem
+    t = np.sort(np.asarray(ts))
+    loss = spectrum.predicted_loss_flow(H, y, t, u0)
+    assert np.all(np.isfinite(loss)) and np.all(loss >= 0)
+    assert np.all(np.diff(loss) <= 1e-9 * (1 + loss[0]))
+    assert loss[0] <= np.sum((y - u0) ** 2) * (1 + 1e-9) + 1e-12
+
+
+@given(problem=_psd_problem(), frac=st.floats(0.01, 1.0), steps=st.lists(st.integers(0, 10**6), min_size=1, max_size=6))
+def test_stable_gd_never_raises_and_its_predicted_loss_is_non_increasing(problem, frac, steps):
+    H, y, u0 = problem
+    lam_max = np.linalg.eigvalsh(H)[-1]
+    if lam_max < 1e-6:
+        return
+    eta = frac * 2.0 / lam_max            # at or below the stability limit 2 / lambda_max
+    k = np.sort(np.asarray(steps))
+    loss = spectrum.predicted_loss_gd(H, y, eta, k, u0)
+    assert np.all(np.isfinite(loss)) and np.all(np.diff(loss) <= 1e-9 * (1 + loss[0]))
+    u = dynamics.gd_solution(H, y, eta, k, u0)
+    assert np.all(np.isfinite(u))
+
+
+@given(problem=_psd_problem(), excess=st.floats(1.5, 10.0))
+def test_unstable_gd_raises_training_diverged_naming_eta_and_the_limit(problem, excess):
+    H, y, u0 = problem
+    lam, V = np.linalg.eigh(H)
+    if lam[-1] < 1e-3 or abs(V[:, -1] @ (y - u0)) < 1e-3:
+        return                                # nothing along the unstable direction to blow up
+    eta = excess * 2.0 / lam[-1]
+    with pytest.raises(TrainingDiverged, match=r"eta = .* exceeds the stability limit 2/lambda_max"):
+        dynamics.gd_solution(H, y, eta, [10**5], u0)
+    with pytest.raises(TrainingDiverged, match="stability limit"):
+        spectrum.predicted_loss_gd(H, y, eta, [10**5], u0)
+    with np.errstate(all="ignore"):       # on request, the (non-finite) result itself
+        assert dynamics.gd_solution(H, y, eta, [10**5], u0, on_divergence="return").shape == (1, len(y))
+
+
+@given(problem=_psd_problem(), steps=st.lists(st.integers(0, 30), min_size=1, max_size=5), whole=st.booleans())
+def test_gd_solution_accepts_any_non_negative_integer_steps_and_matches_the_iteration(problem, steps, whole):
+    H, y, u0 = problem
+    lam_max = np.linalg.eigvalsh(H)[-1]
+    eta = 1.0 / max(lam_max, 1.0)
+    k = np.asarray(steps, dtype=np.float64 if whole else np.int64)     # whole floats (3.0) are steps too
+    u = dynamics.gd_solution(H, y, eta, k, u0)
+    for row, kk in zip(u, steps):
+        v = u0.copy()
+        for _ in range(kk):
+            v = v - eta * H @ (v - y)
+        np.testing.assert_allclose(row, v, atol=1e-8 * (1 + np.abs(v).max()))
+
+
+@given(problem=_psd_problem(pd=True), lam=st.floats(1e-6, 1e6), p=st.floats(0.0, 0.49))
+def test_theorem6_bound_is_finite_and_positive_for_pd_H(problem, lam, p):
+    H, y, _ = problem
+    b = bounds.theorem6_bound(H, y, lam, p)
+    assert np.isfinite(b) and b > 0
+    assert bounds.theorem6_bound(H, y, lam, p) <= bounds.theorem6_bound(H, y, lam, min(p + 0.01, 0.499))
+
+
+@given(problem=_psd_problem(pd=True), t=st.floats(0, 1e6))
+def test_gradient_flow_predictor_on_the_training_set_is_the_spectral_solution(problem, t):
+    H, y, _ = problem
+    np.testing.assert_allclose(regression.gradient_flow_predictor(H, H, y, t), dynamics.spectral_solution(H, y, t),
+                               atol=1e-7 * (1 + np.abs(y).max()) * max(1.0, np.linalg.cond(H) * 1e-6))
+
+
+@given(eps=st.floats(1e-3, 10), t=st.floats(0, 1e3), n=st.integers(1, 50), c=st.floats(0.1, 10))
+def test_lemma3_width_is_a_non_negative_integer_growing_with_t(eps, t, n, c):
+    m = bounds.lemma3_width(eps, t, n, c)
+    assert isinstance(m, int) and m >= 0
+    assert bounds.lemma3_width(eps, 2 * t + 1, n, c) >= m
+    assert bounds.lemma3_width(eps, t, n, slide_exponent=True) >= 0
+
+
+@given(m=st.integers(1, 10**9), n=st.integers(1, 100), delta=st.floats(1e-6, 0.999), t=st.floats(0, 100))
+def test_width_bounds_are_finite_and_non_negative_for_any_positive_width(m, n, delta, t):
+    assert 0 < bounds.hoeffding_entry_deviation(m, n, delta) < np.inf
+    assert 0 <= bounds.lemma3_movement_bound(t, n, m) < np.inf
+    assert 0 <= bounds.lemma3_kernel_change_bound(bounds.lemma3_movement_bound(t, n, float(m)), n) < np.inf
+
+
+@given(t=st.lists(st.floats(0, 2), min_size=1, max_size=4).map(sorted), rtol=st.floats(1e-10, 1e-4))
+def test_integrate_matches_the_closed_form_for_any_valid_grid_and_tolerance(t, rtol):
+    u = dynamics.integrate(H2, Y2, t, rtol=rtol)
+    np.testing.assert_allclose(u, dynamics.spectral_solution(H2, Y2, t), atol=max(1e3 * rtol, 1e-8))
+
+
+_ODE_X64_OFF_SCRIPT = textwrap.dedent("""
+    import json, jax, numpy as np
+    from scipy.special import erf
+    assert not jax.config.jax_enable_x64
+    from ntklib import dynamics, networks, unit_norm
+    rng = np.random.default_rng(0)
+    X = unit_norm(rng.standard_normal((6, 4)))
+    y = np.sin(3 * X[:, 0])
+    net = networks.init_two_layer(0, 256, 4, activation="erf")
+    W, a, m = net.W, net.a, 256
+
+    def u(W):                                   # float64 numpy reference of the slide model with erf
+        return np.sqrt(np.pi / 2) * erf(X @ W.T / np.sqrt(2)) @ a / np.sqrt(m)
+
+    S = np.exp(-0.5 * (X @ W.T) ** 2) * a      # a_r sigma'(w_r . x_i)
+    H = (X @ X.T) * (S @ S.T) / m
+    out = {}
+    for eta in (1e-2, 1e-3):
+        D = (u(W) - y)[:, None] * S / np.sqrt(m)
+        u1 = u(W - eta * (D.T @ X))
+        drift = H @ (u(W) - y)
+        ref = np.linalg.norm((u1 - u(W)) / eta + drift) / np.linalg.norm(drift)
+        out[str(eta)] = [dynamics.ode_residual(net, X, y, eta), float(ref)]
+    assert not jax.config.jax_enable_x64
+    print(json.dumps(out))
+""")
+
+
+def test_ode_residual_computes_float64_in_float64_with_x64_off():
+    env = dict(os.environ, JAX_ENABLE_X64="0", JAX_PLATFORMS="cpu")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", _ODE_X64_OFF_SCRIPT], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    # the residual is tiny (~4e-7 at eta = 1e-3): float32 round-off in (u_{k+1} - u_k) / eta alone (~1e-7 / eta)
+    # would exceed it, float64 round-off (~2e-16 / eta) is far below 1e-3 of it
+    for eta, (got, ref) in res.items():
+        assert 0 < ref and abs(got - ref) <= 1e-3 * ref, f"eta={eta}: ode_residual {got} vs float64 reference {ref}"
