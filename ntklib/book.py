@@ -103,6 +103,13 @@ def ensure_kernel() -> None:
                            "remove it (jupyter kernelspec remove ntk-book) and retry")
 
 
+def repository_url() -> str:
+    """The repository named in _config.yml (empty if none): the one place a fork changes."""
+    import yaml
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text())
+    return ((cfg.get("repository") or {}).get("url") or "").rstrip("/")
+
+
 def _run_info(results: dict, wall: float) -> str:
     from . import record
     v = results["versions"]
@@ -121,7 +128,16 @@ def _run_info(results: dict, wall: float) -> str:
             f"{v['platform']}, {v['cpus']} CPUs · "
             f"<a href=\"../../results/{results['notebook']}.json\">results (JSON)</a>. "
             "Re-run: `python -m ntklib run " f"{results['notebook']} --scale {results['scale']}`."
-            + rec_line + "\n:::")
+            + rec_line + _install_line() + "\n:::")
+
+
+def _install_line() -> str:
+    url = repository_url()
+    if not url:
+        return " To run this notebook elsewhere, install ntklib from the book's repository (`make install`)."
+    return (f" To run this notebook elsewhere: `git clone {url} && cd {url.rsplit('/', 1)[-1]} && make install`, "
+            f"or `pip install 'ntklib @ git+{url}'` into an environment with Python 3.11 (the pinned stack: "
+            "`-c constraints.txt` of the repository).")
 
 
 def _lock(out_dir: Path, stem: str):
