@@ -258,6 +258,10 @@ def _execute_into(stage: Path, out_dir: Path, stem: str, scale: str, seed: int |
     results["peak_rss_mb"] = round(r1.ru_maxrss / 1024)
     results["profile"] = profile_by_part(executed, results.pop("cells", []))
     report.atomic_write_text(results_path, json.dumps(results, indent=1))
+    for cell in executed.cells:  # papermill's copy of the parameters: the run box states them already
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]
     executed.cells.insert(1, nbformat.v4.new_markdown_cell(_run_info(results, wall)))
     report.atomic_write_text(stage / f"{stem}.ipynb", nbformat.writes(executed))
     return results
@@ -408,6 +412,9 @@ def build() -> Path:
     if missing:
         raise SystemExit(f"not executed yet: {', '.join(missing)}; run `python -m ntklib run` first")
     report.site_dir().mkdir(parents=True, exist_ok=True)
+    from . import record   # the full-scale record's time table, included by the Performance page
+    report.atomic_write_text(report.output_dir() / "record_profile.md",
+                             record.profile_markdown([s.stem for s in sections()]) + "\n")
     jb = Path(sys.executable).parent / "jupyter-book"
     # --all: rebuild every page (no stale pages); -W: warnings are errors; -n: nitpicky, so broken
     # references warn (and so fail); --keep-going: report every warning before failing.

@@ -40,14 +40,16 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def git_commit() -> dict:
-    """The checkout's commit and whether its tracked files differ from it (a record from a dirty tree says
-    so, since its commit alone does not reproduce it)."""
+def git_commit(paths: list[str] | None = None) -> dict:
+    """The checkout's commit and whether ``paths`` (default: every tracked file) differ from it: a record
+    made from uncommitted code says so, since its commit alone does not reproduce it."""
     def git(*args):
         return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout
     try:
-        return {"commit": git("rev-parse", "HEAD").strip(),
-                "dirty": bool(git("status", "--porcelain", "--untracked-files=no").strip())}
+        status = git("status", "--porcelain", "--untracked-files=all", "--", *(paths or []))
+        if paths is None:
+            status = git("status", "--porcelain", "--untracked-files=no")
+        return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(status.strip())}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
 
@@ -77,11 +79,13 @@ def library_files(modules: list[str]) -> dict[str, str]:
 
 
 def provenance(stem: str, modules: list[str]) -> dict:
+    """Where a record comes from. ``dirty`` concerns only the files the section ran (its source and the
+    library modules it imported), the ones whose hashes decide staleness."""
     from . import __version__
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **git_commit(),
-            "ntklib": __version__, "cpu": cpu_model(), "cpus": os.cpu_count(),
-            "source": {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")},
-            "library": library_files(modules)}
+    source = {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")}
+    library = library_files(modules)
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **git_commit([*source, *library]),
+            "ntklib": __version__, "cpu": cpu_model(), "cpus": os.cpu_count(), "source": source, "library": library}
 
 
 def staleness(rec: dict) -> list[str]:
@@ -141,3 +145,35 @@ def label(rec: dict) -> str:
     state = ("fresh" if not rec["stale"] else
              "**stale**: changed since: " + ", ".join(f"`{p}`" for p in rec["stale"]))
     return f"full-scale record of {prov['date']}, commit `{commit}` ({state})"
+
+
+def profile_markdown(stems: list[str], scale: str = "full") -> str:
+    """The record's time table for the Performance page: per section its wall, CPU and peak memory, then its
+    parts (the page's ## headings) with theirs; sections without a record are listed as such."""
+    rows = ["| section | part | wall | CPU | peak memory |", "|---|---|---|---|---|"]
+    total_wall = total_cpu = 0.0
+    missing = []
+    for stem in stems:
+        rec = load(stem, scale)
+        if rec is None:
+            missing.append(stem)
+            continue
+        total_wall += rec.get("wall_seconds") or 0
+        total_cpu += rec.get("cpu_seconds") or 0
+        state = "" if not rec["stale"] else " (stale)"
+        rows.append(f"| **{stem}**{state} | whole section, {rec['provenance']['date']} | "
+                    f"**{_minutes(rec.get('wall_seconds'))}** | {_minutes(rec.get('cpu_seconds'))} | "
+                    f"{rec.get('peak_rss_mb', '–')} MB |")
+        for p in rec.get("profile", []):
+            part = p["part"].replace("|", "\\|")
+            rows.append(f"| | {part} | {_minutes(p['wall'])} | {_minutes(p['cpu'])} | {p['peak_rss_mb']} MB |")
+    rows.append(f"| **all recorded** | | **{_minutes(total_wall)}** | {_minutes(total_cpu)} | |")
+    note = ("" if not missing else
+            f"\n\nNot recorded yet at this scale: {', '.join(missing)} (`make record SECTIONS=...`).")
+    return "\n".join(rows) + note
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
