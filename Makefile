@@ -3,8 +3,8 @@
 
 # ci: minutes on a laptop (default, what CI runs); full: the papers' scale (hours on 2 cores; see `make record`).
 SCALE  ?= ci
-# neural-tangents 0.6.5 / jax 0.5.3 are pinned for Python 3.11.
-PYTHON ?= python3.11
+# The first of Python 3.11-3.13 found (the pinned stack, with neural-tangents 0.6.5 on jax 0.5.3, has wheels for each).
+PYTHON ?= $(or $(shell command -v python3.11 || command -v python3.12 || command -v python3.13),$(error need Python 3.11, 3.12 or 3.13 on PATH))
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
@@ -13,7 +13,7 @@ PY     := $(VENV)/bin/python
 # Re-install when the dependency declarations change; exact versions come from constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,nt]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -34,3 +34,13 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data directory not found at {path}")
     return path
+
+
+# neural-tangents is the independent reference of many cross-checks, but it is an extra (`ntklib[nt]`): it
+# imports only on the pinned jax 0.5.3. Without it (the core on the newest JAX) those tests skip, saying why.
+try:
+    from neural_tangents import stax as nt_stax
+except ImportError:
+    nt_stax = None
+needs_nt = pytest.mark.skipif(nt_stax is None, reason="neural-tangents is not installed (pip install 'ntklib[nt]'; "
+                                                       "it needs jax 0.5.3)")

@@ -5,15 +5,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
-from neural_tangents import stax
 
 from ntklib import kernels, networks, tolerances as tol
 from ntklib.activations import ERF_A, ERF_B
-from conftest import sphere
+from conftest import needs_nt, nt_stax as stax, sphere
 
-NT_ACT = {"relu": stax.Relu(), "erf": stax.Erf(ERF_A, ERF_B, 0.0)}
+NT_ACT = {} if stax is None else {"relu": stax.Relu(), "erf": stax.Erf(ERF_A, ERF_B, 0.0)}
 
 
+@needs_nt
 @pytest.mark.parametrize("activation", ["relu", "erf"])
 def test_two_layer_matches_neural_tangents(rng, activation):
     # Slide model in nt: Dense(W_std=sqrt(d)) makes the pre-activation w.x with w ~ N(0, I) (nt divides by
@@ -28,6 +28,7 @@ def test_two_layer_matches_neural_tangents(rng, activation):
                                atol=tol.CLOSED_FORM_ATOL)
 
 
+@needs_nt
 @pytest.mark.parametrize("depth,b_std,W_std", [(1, 0.0, 2**0.5), (2, 0.2, 1.3), (5, 0.0, 2**0.5), (3, 0.5, 1.0)])
 def test_fc_relu_matches_neural_tangents(rng, depth, b_std, W_std):
     X, Z = 2.5 * rng.standard_normal((6, 4)), rng.standard_normal((3, 4))  # any norms: nt's kernel is general
