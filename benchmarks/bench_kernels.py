@@ -4,13 +4,15 @@
     .venv/bin/python benchmarks/bench_kernels.py --quick    # small sizes, a few minutes
     make bench                                              # the same as the first line
 
-Prints four markdown tables, each case measured on the same inputs in one run:
+Prints five markdown tables, each case measured on the same inputs in one run:
 1. infinite-width NTK, n x n (two-layer slide model, fully connected ReLU depth 3 and 5): ntklib vs
    neural-tangents ``kernel_fn`` (jitted, same dtype) vs the Gram matrix X X^T alone (the floor);
 2. empirical NTK of the finite two-layer net: ntklib vs ``empirical_ntk_fn`` vs a plain JAX Jacobian
    contraction;
 3. kernel regression (Cholesky) and the Theorem 4 loss curve, against LAPACK alone;
-4. the book's recorded wall time per notebook (read from book/generated/site/results/*.json).
+4. the UCI protocol's NTK column (Arora et al. 2020) on synthetic data sets: ntklib.uci_benchmark against a
+   plain numpy + scikit-learn implementation of the same protocol, as a ratio measured in one run;
+5. the book's recorded wall time per notebook (read from book/generated/site/results/*.json).
 
 Every case runs in a fresh subprocess (one per size, dtype and library), so imports, JIT caches and memory
 of one case do not leak into another; peak RSS is the process's high-water mark over that case alone (Linux
@@ -205,7 +207,7 @@ def worker_empirical(n, m, d, dtype, which, repeat):
     t, rss, K = timed(run, repeat)
     K = np.asarray(K)
     # The reference: the previous single-expression JAX implementation, in float64.
-    from jax.experimental import enable_x64
+    from ntklib._jaxcompat import enable_x64
     with enable_x64():
         ref = kernels._empirical_reference(net.W.astype(np.float64), net.a, X.astype(np.float64))
     scale = float(np.abs(ref).max())
@@ -244,7 +246,103 @@ def worker_solve(n, repeat):
     return rows
 
 
-WORKERS = {"analytic": worker_analytic, "nt": worker_nt, "empirical": worker_empirical, "solve": worker_solve}
+def _uci_like(n, d, classes, seed):
+    """A synthetic data set shaped like one of the UCI benchmark's (ntklib.datasets.UCIDataset's fields):
+    standardised features, labels from a noisy random linear map, a train/validation split in halves and four
+    (train, test) pairs (3/4, 1/4 of a permutation each), as in conxuntos.dat / conxuntos_kfold.dat."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.argmax(X @ rng.standard_normal((d, classes)) + 0.7 * rng.standard_normal((n, classes)), axis=1)
+    p = rng.permutation(n)
+    folds = []
+    for _ in range(4):
+        q = rng.permutation(n)
+        folds.append((np.sort(q[: 3 * n // 4]), np.sort(q[3 * n // 4:])))
+    return SimpleNamespace(name=f"synthetic-{n}x{d}", X=X, y=y, n_classes=classes,
+                           train_val_split=(np.sort(p[: n // 2]), np.sort(p[n // 2:])), folds=tuple(folds))
+
+
+def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-2, 5)), max_iter=1_000_000):
+    """Arora et al. (2020)'s UCI protocol in plain numpy + scikit-learn, independent of ntklib: the 15 NTKs
+    (L = 1..max_layers layers, L' = 0..L-1 fixed) by the literal arc-cosine recursion (Arora et al. 2019,
+    Eq. 4-6; W_std^2 = 2, no bias, fan-in normalised), an SVC(kernel="precomputed") per kernel and C trained on
+    the first split and scored on the second, the first maximum in grid order, then the mean accuracy over the
+    four (train, test) pairs. Returns (accuracy, (L, L'), C)."""
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import SVC
+
+    def acc(K, tr, te, C):
+        if len(np.unique(ds.y[tr])) == 1:
+            return float(np.mean(ds.y[te] == ds.y[tr][0]))
+        clf = SVC(kernel="precomputed", C=C, cache_size=500, max_iter=max_iter)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(K[np.ix_(tr, tr)], ds.y[tr])
+        return float(np.mean(clf.predict(K[np.ix_(te, tr)]) == ds.y[te]))
+
+    X = ds.X
+    nngp = 2.0 * X @ X.T / X.shape[1]
+    q = np.diag(nngp).copy()
+    kernels, ntk = {(1, 0): nngp}, {0: nngp}
+    for layer in range(1, max_layers):
+        norm = np.sqrt(np.outer(q, q))
+        cos = np.clip(nngp / norm, -1.0, 1.0)
+        theta = np.arccos(cos)
+        dot = (np.pi - theta) / np.pi
+        nngp = norm * (np.sin(theta) + (np.pi - theta) * cos) / np.pi
+        ntk = {f: ntk[f] * dot + nngp for f in ntk}
+        ntk[layer] = nngp
+        kernels.update({(layer + 1, f): ntk[f] for f in range(layer + 1)})
+    tr, va = ds.train_val_split
+    best, best_acc = None, -1.0
+    for hp in sorted(kernels):
+        for C in C_grid:
+            a = acc(kernels[hp], tr, va, C)
+            if a > best_acc:
+                best, best_acc = (hp, C), a
+    return float(np.mean([acc(kernels[best[0]], a, b, best[1]) for a, b in ds.folds])), best[0], best[1]
+
+
+def worker_uci(sizes, d, classes, repeat):
+    """The UCI protocol's NTK column on synthetic data sets of the given sizes, one process and one data set at a
+    time (serial, so both sides run under the same conditions): ntklib.uci_benchmark.evaluate against
+    plain_uci_protocol. Wall and CPU seconds summed over the sets; the accuracies must agree."""
+    from ntklib import uci_benchmark
+    sets = [_uci_like(n, d, classes, SEED + k) for k, n in enumerate(sizes)]
+    proto = uci_benchmark.Protocol()
+    uci_benchmark.evaluate(_uci_like(16, d, classes, 99), "NTK", proto)      # warm-up: imports, sklearn, ...
+    for ds in sets:                                  # ... and the JIT compilation of every tile shape used below
+        list(uci_benchmark.ntk_kernel_family(ds.X, proto.max_layers))
+    rows = []
+    for which in ("ntklib", "plain"):
+        wall, cpu, accs = float("inf"), float("inf"), []
+        reset_peak()
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            if which == "ntklib":
+                accs = [uci_benchmark.evaluate(ds, "NTK", proto)["accuracy"] for ds in sets]
+            else:
+                accs = [plain_uci_protocol(ds)[0] for ds in sets]
+            wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+        rows.append(dict(case=which, seconds=wall, cpu_seconds=cpu, peak_mb=peak_mb(), accuracies=accs))
+    diff = max(abs(a - b) for a, b in zip(rows[0]["accuracies"], rows[1]["accuracies"]))
+    rows[0].update(err=diff, tol=UCI_ACC_TOL, ok=bool(diff <= UCI_ACC_TOL))
+    return rows
+
+
+# The two implementations differ only in round-off (ntklib's exact diagonal vs the literal arccos, ~1e-8), which
+# may move a libsvm solution within its stopping tolerance; a moved prediction would show as >= 1 / n_test.
+UCI_ACC_TOL = 1e-9
+
+
+WORKERS = {"analytic": worker_analytic, "nt": worker_nt, "empirical": worker_empirical, "solve": worker_solve,
+           "uci": worker_uci}
 
 
 # --- the parent: run workers, print tables -----------------------------------------------------------------
@@ -380,9 +478,37 @@ def section_solve(args, report, failures):
     report.append("")
 
 
+def section_uci(args, report, failures):
+    sizes = args.uci_sizes
+    report.append(f"### 4. The UCI protocol's NTK column (Arora et al. 2020), {len(sizes)} synthetic data sets "
+                  f"(n = {', '.join(map(str, sizes))}, d = 16, 3 classes)\n")
+    report.append("ntklib = `ntklib.uci_benchmark.evaluate(ds, \"NTK\", Protocol())`: 15 NTKs from one fused recursion, "
+                  "the SVC grid (7 C values) on each, the first maximum, the 4-fold mean; plain = the same protocol in "
+                  "plain numpy + scikit-learn (`plain_uci_protocol` in this file). Both serial, in one process, on the "
+                  "same data; seconds summed over the sets (minimum of --repeat runs). `uci_benchmark.run` also runs "
+                  "the data sets in parallel (one process per core), which this row does not use. err = max |accuracy "
+                  "difference| over the sets.\n")
+    report.append("| implementation | wall s | CPU s | / plain (wall) | peak RSS MB | err [tol] |")
+    report.append("|---|---|---|---|---|---|")
+    rows = run_worker("uci", args.timeout, sizes=sizes, d=16, classes=3, repeat=args.repeat)
+    by = {r["case"]: r for r in rows}
+    base = by.get("plain", {}).get("seconds")
+    for r in rows:
+        if "error" in r:
+            failures.append(f"uci {r['case']}: {r['error']}")
+        elif not r.get("ok", True):
+            failures.append(f"uci {r['case']}: accuracies differ from plain by {r['err']} > {r['tol']}")
+        s_ = r.get("seconds")
+        report.append(f"| {r['case']} | {fmt(s_) if s_ else r.get('error', '-')} | {fmt(r.get('cpu_seconds'))} | "
+                      f"{fmt(s_ / base) if s_ and base else '-'} | {fmt(r.get('peak_mb'), 4)} | "
+                      f"{fmt(r.get('err'), 2)} [{fmt(r.get('tol'), 1)}] |")
+        print(report[-1], flush=True)
+    report.append("")
+
+
 def section_book(args, report, failures):
     results = sorted((REPO / "book" / "generated" / "site" / "results").glob("*.json"))
-    report.append("### 4. The book: wall time per notebook as recorded by the pipeline\n")
+    report.append("### 5. The book: wall time per notebook as recorded by the pipeline\n")
     if not results:
         report.append("No executed notebooks found (run `make book` first).\n")
         return
@@ -430,13 +556,15 @@ def machine() -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes (a few minutes): n <= 2000, m <= 10000")
-    p.add_argument("--sections", default="analytic,empirical,solve,book", help="comma-separated subset")
+    p.add_argument("--sections", default="analytic,empirical,solve,uci,book", help="comma-separated subset")
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000], help="n for section 1")
     p.add_argument("--dims", type=int, nargs="+", default=[784, 3072], help="d for section 1")
     p.add_argument("--widths", type=int, nargs="+", default=[1000, 10000, 100000], help="m for section 2")
     p.add_argument("--emp-n", type=int, nargs="+", default=[1000, 300],
                    help="n for section 2 (at n = 1000 nt fits in memory only for m = 1000, float32)")
     p.add_argument("--solve-sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000], help="n for section 3")
+    p.add_argument("--uci-sizes", type=int, nargs="+", default=[100, 300, 1000, 2000],
+                   help="n of the synthetic data sets for section 5 (the UCI protocol)")
     p.add_argument("--repeat", type=int, default=3, help="runs per case; the minimum is reported")
     p.add_argument("--budget", type=float, default=900.0, help="skip a nt/jacobian case estimated to take longer (s)")
     p.add_argument("--mem-gb", type=float, default=10.0, help="skip a nt/jacobian case estimated to need more memory (GB)")
@@ -454,14 +582,15 @@ def main(argv=None) -> int:
 
     if args.quick:
         args.sizes, args.dims, args.widths = [1000, 2000], [784], [1000, 10000]
-        args.emp_n, args.solve_sizes = [300], [1000, 2000]
+        args.emp_n, args.solve_sizes, args.uci_sizes = [300], [1000, 2000], [100, 300, 600]
     started = datetime.now(timezone.utc)
     report = [f"## The recorded run ({'quick' if args.quick else 'full'} benchmark)\n",
               f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()} (at start).\n",
               f"Command: `{' '.join(['benchmarks/bench_kernels.py', *(argv if argv is not None else sys.argv[1:])])}`\n"]
     print("\n".join(report), flush=True)
     failures: list[str] = []
-    sections = dict(analytic=section_analytic, empirical=section_empirical, solve=section_solve, book=section_book)
+    sections = dict(analytic=section_analytic, empirical=section_empirical, solve=section_solve, uci=section_uci,
+                    book=section_book)
     for name in args.sections.split(","):
         sections[name.strip()](args, report, failures)
         if args.out:  # after every section, so an interrupted run keeps what it measured

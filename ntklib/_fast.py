@@ -27,10 +27,10 @@ from functools import cache, partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import enable_x64
 from scipy.linalg import blas
 
 from . import activations
+from ._jaxcompat import enable_x64
 
 TILE = 512        # tile edge: 512 x 512 float64 = 2 MB, a few in L2/L3; large enough that dispatch is cheap
 WIDTH_CHUNK = 4096  # empirical NTK: hidden units per chunk, so memory is O(n^2 + n * WIDTH_CHUNK)
@@ -140,6 +140,43 @@ def _fc_relu_tile(g, sx, sz, ix, iz, w2, b2, scale, depth, n_fixed, return_nngp,
         nngp = k * col(sx, layer - 1) * row(sz, layer - 1) * (sin + pmt * cos) + b2
         ntk = k * ntk * pmt + (nngp if layer >= n_fixed else 0.0)
     return (ntk, nngp) if return_nngp else (ntk,)
+
+
+@partial(jax.jit, static_argnames=("depth", "no_bias", "keep"))
+def _fc_relu_all_tile(g, sx, sz, ix, iz, w2, b2, scale, depth, no_bias, keep):
+    """Every kernel of _fc_relu_tile's recursion up to ``depth`` hidden layers from one pass: the NTK with
+    D = 0..depth hidden layers and n_fixed = 0..D, in that order ((D + 1)(D + 2) / 2 outputs; D = 0 is the
+    linear kernel scale * g + b2). The recursion is _fc_relu_tile's: the kernel of D hidden layers is its
+    state after layer D, and n_fixed only decides from which layer on the NNGP term enters the NTK sum
+    (Arora et al. 2019, Eq. 4-6), so one accumulator per n_fixed carries every depth along. ``keep``: the
+    indices (in that order) of the outputs returned; XLA drops the work only the others need."""
+    col = lambda v, l: v[l][:, None]
+    row = lambda v, l: v[l][None, :]
+    outs = []
+    if no_bias:
+        u = clip_cos(scale * g * col(ix, 0) * row(iz, 0))
+        ts = [u]                                            # ts[f]: normalised NTK with the bottom f layers fixed
+        outs.append(u * (col(sx, 0) * row(sz, 0)))
+        for layer in range(1, depth + 1):
+            pmt = _HALF_PI + asin(u)
+            sin = jnp.sqrt((1.0 - u) * (1.0 + u))
+            u = clip_cos((sin + pmt * u) * (1.0 / np.pi))
+            ts = [t * pmt * (1.0 / np.pi) + u for t in ts] + [u]
+            norm = col(sx, layer) * row(sz, layer)
+            outs.extend(t * norm for t in ts)
+        return tuple(outs[i] for i in keep)
+    nngp = scale * g + b2
+    ts = [nngp]
+    outs.append(nngp)
+    k = w2 / (2 * np.pi)
+    for layer in range(1, depth + 1):
+        cos = clip_cos(nngp * col(ix, layer - 1) * row(iz, layer - 1))
+        pmt = _HALF_PI + asin(cos)
+        sin = jnp.sqrt((1.0 - cos) * (1.0 + cos))
+        nngp = k * col(sx, layer - 1) * row(sz, layer - 1) * (sin + pmt * cos) + b2
+        ts = [k * t * pmt + nngp for t in ts] + [nngp]
+        outs.extend(ts)
+    return tuple(outs[i] for i in keep)
 
 
 # --- the tile pass -------------------------------------------------------------------------------------
@@ -269,6 +306,30 @@ def fc_relu(X, Z, depth: int, w2: float, b2: float, n_fixed: int, return_nngp: b
                                                       return_nngp, b2 == 0.0)
     outs = map_tiles(G, fn, (sx, ix), (sz, iz), symmetric=symmetric, n_out=2 if return_nngp else 1)
     return (outs[0], outs[1]) if return_nngp else outs[0]
+
+
+def fc_relu_all(X, Z, depth: int, w2: float, b2: float, dtype, keys=None) -> dict:
+    """{(D, n_fixed): NTK} for D = 0..depth hidden layers and n_fixed = 0..D, from one Gram matrix and one
+    fused pass (validated X, Z; Z None for the symmetric kernel). Each entry equals fc_relu(X, Z, D, w2, b2,
+    n_fixed, False, dtype) for D >= 1 (tested); D = 0 is the linear kernel w2 x.z / d + b2. ``keys``: only
+    these (D, n_fixed) (default all). Memory: the output matrices."""
+    G, symmetric = gram(X, Z, dtype)
+    d = X.shape[1]
+    if symmetric:
+        sx, ix = _layer_norms(np.diagonal(G).astype(np.float64), d, depth, w2, b2)
+        sz, iz = sx, ix
+    else:
+        sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
+        (sx, ix), (sz, iz) = _layer_norms(sq(X), d, depth, w2, b2), _layer_norms(sq(Z), d, depth, w2, b2)
+    with _x64(dtype):
+        w2_, b2_, scale = (jnp.asarray(v, dtype) for v in (w2, b2, w2 / d))
+    every = [(D, f) for D in range(depth + 1) for f in range(D + 1)]
+    keys = every if keys is None else [k for k in every if k in set(keys)]
+    keep = tuple(every.index(k) for k in keys)
+    fn = lambda g, sx_, ix_, sz_, iz_: _fc_relu_all_tile(g, sx_, sz_, ix_, iz_, w2_, b2_, scale, depth, b2 == 0.0,
+                                                          keep)
+    outs = map_tiles(G, fn, (sx, ix), (sz, iz), symmetric=symmetric, n_out=len(keys))
+    return dict(zip(keys, outs))
 
 
 # --- the empirical NTK of the slide model ----------------------------------------------------------------

@@ -188,6 +188,7 @@ class Checks:
             "versions": report.versions(),
             "checks": [{**asdict(c), "status": c.status, "expected": c.expectation} for c in self.items],
             "figures": report.recorded_figures(self.notebook),  # for Section 6's figure map
+            "tables": report.recorded_tables(self.notebook),  # result tables, kept in the full-scale record
             "cells": report.cell_profile(),  # time by cell; the runner groups them by heading
             # the ntklib modules this run imported: a full-scale record goes stale when one of them changes
             "modules": sorted(m for m in sys.modules if m == "ntklib" or m.startswith("ntklib.")),

@@ -18,12 +18,14 @@ code multiplies the result by 2, a constant that does not change a normalised ke
 
 Computation: the node-level matrices of many graphs at once. Stacking the nodes of a chunk of graphs, A and C
 become block diagonal (sparse) and one (nodes x nodes) recursion gives every graph pair of two chunks; the
-per-node variances Sigma(G, G)_uu come from the diagonal chunks first. Monte Carlo of the wide GNN
-(:func:`empirical_gntk`) verifies the recursion.
+per-node variances Sigma(G, G)_uu come from the diagonal chunks first; the chunk pairs are independent jobs
+(joblib processes, ``n_jobs``), and each ReLU layer is one fused XLA pass per tile (:func:`_relu_layer_fused`).
+Monte Carlo of the wide GNN (:func:`empirical_gntk`) verifies the recursion.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,26 +94,90 @@ class _Chunk:
 
 
 def _aggregate(S, left: _Chunk, right: _Chunk):
-    return (right.agg @ (left.agg @ S).T).T
+    """C_l A_l S A_r^T C_r (the aggregation operators of both sides). scipy's sparse @ dense wants the dense
+    operand C-ordered, so the order of the two products follows S's layout: one transposing copy per call, and
+    a C-ordered S gives an F-ordered result and vice versa."""
+    if S.flags.c_contiguous:
+        return (right.agg @ np.ascontiguousarray((left.agg @ S).T)).T
+    return left.agg @ np.ascontiguousarray((right.agg @ S.T).T)
+
+
+def _pool(M, left: _Chunk, right: _Chunk) -> np.ndarray:
+    """The readout sum over node pairs, member_l M member_r^T (graphs x graphs), without copying M."""
+    if M.flags.c_contiguous:
+        return np.asarray((right.member @ np.ascontiguousarray((left.member @ M).T)).T)
+    return np.asarray(left.member @ np.ascontiguousarray((right.member @ M.T).T))
 
 
 def _relu_layer(S, dl, dr):
-    """c_sigma E[relu relu] and c_sigma E[relu' relu'] (c_sigma = 2) for covariance S with marginal stds dl, dr."""
+    """c_sigma E[relu relu] and c_sigma E[relu' relu'] (c_sigma = 2) for covariance S with marginal stds dl, dr
+    (the arc-cosine closed forms evaluated literally in numpy: the reference for :func:`_relu_layer_fused`)."""
     norm = np.outer(dl, dr)
     cos = np.clip(np.divide(S, norm, out=np.zeros_like(S), where=norm > 0), -1.0, 1.0)
     theta = np.arccos(cos)
     return norm * (np.sin(theta) + (np.pi - theta) * cos) / np.pi, (np.pi - theta) / np.pi
 
 
+TILE = 512     # edge of the tiles the fused layer is applied to: one compiled shape for every chunk pair
+
+
+@cache
+def _relu_tile_fn():
+    """The jitted tile kernel of :func:`_relu_layer_fused` (built on first use: importing gntk needs no JAX)."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import _fast
+
+    @jax.jit
+    def tile(S, T, dl, dr, il, ir):
+        cos = _fast.clip_cos(S * il[:, None] * ir[None, :])
+        pmt = _fast._HALF_PI + _fast.asin(cos)                 # pi - theta
+        sin = jnp.sqrt((1.0 - cos) * (1.0 + cos))
+        S2 = dl[:, None] * dr[None, :] * (sin + pmt * cos) * (1.0 / np.pi)
+        return S2, T * pmt * (1.0 / np.pi) + S2
+    return tile
+
+
+def _relu_layer_fused(S, T, dl, dr):
+    """One ReLU layer of the GNTK recursion in place, Sigma <- c_sigma E[relu relu], Theta <- Theta Sigma_dot +
+    Sigma (c_sigma = 2; Du et al. 2019, Section 4), as one fused XLA pass per tile (ntklib._fast's polynomial
+    arcsin, float64) instead of numpy's arccos and its temporaries. Cosines within 4 eps of +-1 count as +-1
+    (ntklib._fast.clip_cos): a node paired with itself, or with a node of identical neighbourhood, is exact where
+    the literal arccos carries ~1e-8 of round-off; elsewhere it agrees with :func:`_relu_layer` to ~1e-15."""
+    from ._fast import _x64
+    tile = _relu_tile_fn()
+    inv = lambda v: np.divide(1.0, v, out=np.zeros_like(v), where=v > 0)
+    vecs = [np.zeros(-(-len(v) // TILE) * TILE) for v in (dl, dr, inv(dl), inv(dr))]
+    for p, v in zip(vecs, (dl, dr, inv(dl), inv(dr))):
+        p[:len(v)] = v
+    n, m = S.shape
+    bS, bT = np.zeros((TILE, TILE)), np.zeros((TILE, TILE))
+    with _x64(np.float64):
+        for i in range(0, n, TILE):
+            for j in range(0, m, TILE):
+                h, w = min(TILE, n - i), min(TILE, m - j)
+                if (h, w) == (TILE, TILE):
+                    s, t = S[i:i + h, j:j + w], T[i:i + h, j:j + w]
+                else:                               # an edge tile: zero padded (il = ir = 0 there: cos = 0)
+                    bS[:] = 0
+                    bT[:] = 0
+                    bS[:h, :w], bT[:h, :w] = S[i:i + h, j:j + w], T[i:i + h, j:j + w]
+                    s, t = bS, bT
+                s2, t2 = tile(s, t, vecs[0][i:i + TILE], vecs[1][j:j + TILE], vecs[2][i:i + TILE], vecs[3][j:j + TILE])
+                S[i:i + h, j:j + w] = np.asarray(s2)[:h, :w]
+                T[i:i + h, j:j + w] = np.asarray(t2)[:h, :w]
+
+
 def _block_kernel(left: _Chunk, right: _Chunk, cfg: GNTKConfig, record_diag: bool = False):
     """(graphs in left) x (graphs in right) GNTK and NNGP readouts after every BLOCK l = 1..L (a list of
     (Theta, Sigma) pairs); with record_diag (left is right) the per-node variances are read from the matrix
-    itself and stored on the chunk."""
-    pool = lambda M: np.asarray(left.member @ (right.member @ M.T).T)
+    itself and returned too, as (readouts, variances), for the caller to store on the chunk."""
+    pool = lambda M: _pool(M, left, right)
     S = left.F @ right.F.T
     jk_T = jk_S = pool(S) if cfg.jk else None
     S = _aggregate(S, left, right)
-    T = S.copy()
+    T = S.copy(order="K")
     diags, out = [], []
     for block in range(cfg.blocks):
         for r in range(cfg.mlp_layers):
@@ -121,8 +187,7 @@ def _block_kernel(left: _Chunk, right: _Chunk, cfg: GNTKConfig, record_diag: boo
             else:
                 k = block * cfg.mlp_layers + r
                 dl, dr = left.diags[k], right.diags[k]
-            S, dS = _relu_layer(S, dl, dr)
-            T = T * dS + S
+            _relu_layer_fused(S, T, dl, dr)
         if cfg.jk:
             jk_T, jk_S = jk_T + pool(T), jk_S + pool(S)
             out.append((jk_T, jk_S))
@@ -130,18 +195,22 @@ def _block_kernel(left: _Chunk, right: _Chunk, cfg: GNTKConfig, record_diag: boo
             out.append((pool(T), pool(S)))
         if block < cfg.blocks - 1:
             S, T = _aggregate(S, left, right), _aggregate(T, left, right)
-    if record_diag:
-        left.diags = diags
-    return out
+    return (out, diags) if record_diag else out
+
+
+def _diagonal_job(chunk, cfg):
+    return _block_kernel(chunk, chunk, cfg, record_diag=True)
 
 
 def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, progress=None,
-              return_nngp: bool = False, all_blocks: bool = False):
+              return_nngp: bool = False, all_blocks: bool = False, n_jobs: int | None = 1):
     """The (N, N) GNTK Gram matrix of a list of graphs (objects with ``adjacency`` and ``features``, e.g.
     ntklib.datasets.Graph); with ``return_nngp`` also the NNGP kernel E[f(G) f(G')] of the GNN at
     initialisation. With ``all_blocks`` the result is a dict {L: result} for every L = 1..cfg.blocks (one
     recursion serves all depths). ``chunk_nodes`` bounds the node-level matrices held at once (memory about
-    6 x 8 x chunk_nodes^2 bytes). ``progress`` optionally wraps the iterable of chunk pairs."""
+    6 x 8 x chunk_nodes^2 bytes per process). ``progress`` optionally wraps the iterable of chunk pairs.
+    ``n_jobs``: joblib processes over the chunk pairs (None: one per CPU, ntklib._fast.workers()); the result does
+    not depend on it."""
     g = _check_graphs(graphs)
     chunk_nodes = _validate.positive_int(chunk_nodes, "chunk_nodes")
     groups, cur, size = [], [], 0
@@ -155,14 +224,38 @@ def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, p
     chunks = [_Chunk(g, idx, cfg.aggregation) for idx in groups]
     N = len(g)
     K = {L: (np.zeros((N, N)), np.zeros((N, N))) for L in range(1, cfg.blocks + 1)}
-    # diagonal chunks first: they give the per-node variances the off-diagonal chunk pairs need
-    pairs = [(a, a) for a in range(len(chunks))] + [(a, b) for a in range(len(chunks)) for b in range(a + 1, len(chunks))]
-    for a, b in (progress(pairs) if progress else pairs):
+    if n_jobs is None:
+        from ._fast import workers
+        n_jobs = workers()
+    n_jobs = _validate.positive_int(n_jobs, "n_jobs")
+
+    def parallel(calls):
+        if n_jobs == 1 or len(calls) < 2:
+            return (f(*a) for f, a in calls)
+        from joblib import Parallel, delayed
+        return Parallel(n_jobs=min(n_jobs, len(calls)), return_as="generator")(delayed(f)(*a) for f, a in calls)
+
+    def store(a, b, blocks_by_depth):
         L, R = chunks[a], chunks[b]
-        for depth, blocks in enumerate(_block_kernel(L, R, cfg, record_diag=a == b), start=1):
+        for depth, blocks in enumerate(blocks_by_depth, start=1):
             for M, blk in zip(K[depth], blocks):
                 M[np.ix_(L.idx, R.idx)] = blk
                 M[np.ix_(R.idx, L.idx)] = blk.T
+
+    # diagonal chunks first: they give the per-node variances the off-diagonal chunk pairs need. Every chunk
+    # pair is an independent job (joblib processes), run in the order of the serial loop.
+    pairs = [(a, a) for a in range(len(chunks))] + [(a, b) for a in range(len(chunks)) for b in range(a + 1, len(chunks))]
+    done = iter(progress(pairs) if progress else pairs)
+    for a, (blocks, diags) in enumerate(parallel([(_diagonal_job, (ch, cfg)) for ch in chunks])):
+        next(done, None)
+        chunks[a].diags = diags
+        store(a, a, blocks)
+    off = pairs[len(chunks):]
+    for (a, b), blocks in zip(off, parallel([(_block_kernel, (chunks[a], chunks[b], cfg)) for a, b in off])):
+        next(done, None)
+        store(a, b, blocks)
+    for _ in done:                                           # let a progress bar finish
+        pass
     pick = lambda pair: pair if return_nngp else pair[0]
     return {L: pick(v) for L, v in K.items()} if all_blocks else pick(K[cfg.blocks])
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,13 +24,28 @@ import numpy as np
 from . import _validate, gntk, report
 
 
-def fold_accuracies_svm(K, y, folds, C_grid) -> np.ndarray:
-    """(len(C_grid), n_folds) test accuracy of SVC(kernel='precomputed', C) on each fold."""
+def _fold_accuracy(K, y, tr, te, C):
     from .uci_benchmark import svm_accuracy
+    return svm_accuracy(K[np.ix_(tr, tr)], K[np.ix_(te, tr)], y[tr], y[te], C)
+
+
+def fold_accuracies_svm(K, y, folds, C_grid, n_jobs: int | None = None) -> np.ndarray:
+    """(len(C_grid), n_folds) test accuracy of SVC(kernel='precomputed', C) on each fold. The (C, fold) fits are
+    independent: they run in ``n_jobs`` joblib processes (None: one per CPU, ntklib._fast.workers(); K is
+    shared with them as a memory map); the result does not depend on n_jobs."""
     K = _validate.kernel(K)
     y = np.asarray(y)
-    return np.array([[svm_accuracy(K[np.ix_(tr, tr)], K[np.ix_(te, tr)], y[tr], y[te], C) for tr, te in folds]
-                     for C in C_grid])
+    if n_jobs is None:
+        from ._fast import workers
+        n_jobs = workers()
+    n_jobs = _validate.positive_int(n_jobs, "n_jobs")
+    cells = [(C, tr, te) for C in C_grid for tr, te in folds]
+    if n_jobs == 1:
+        acc = [_fold_accuracy(K, y, tr, te, C) for C, tr, te in cells]
+    else:
+        from joblib import Parallel, delayed
+        acc = Parallel(n_jobs=n_jobs)(delayed(_fold_accuracy)(K, y, tr, te, C) for C, tr, te in cells)
+    return np.array(acc).reshape(len(C_grid), len(folds))
 
 
 def select(acc) -> dict:
@@ -48,30 +64,51 @@ def select(acc) -> dict:
             "lofo_mean": float(lofo.mean()), "lofo_std": float(lofo.std())}
 
 
+#: Version of the GNTK code; part of the Gram cache key, so that a Gram matrix computed by other code is never
+#: served. 2: the fused ReLU layer (gntk._relu_layer_fused, exact where cos = 1).
+GNTK_VERSION = 2
+
+
 def _key(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=None) -> dict:
+def graphs_key(graphs) -> str:
+    """A hash of the graphs' content: every adjacency matrix and node-feature matrix (shape, dtype and bytes), in
+    order. Part of the Gram cache key, so that other graphs under the same data set name are never served."""
+    h = hashlib.sha1()
+    for g in graphs:
+        for a in (np.asarray(g.adjacency), np.asarray(g.features)):
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.shape}{a.dtype}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=None, n_jobs: int | None = None) -> dict:
     """{GNTKConfig: normalised Gram matrix} for a graph data set, cached as .npy under ``cache_dir`` (default
-    report.output_dir() / "cache" / "graphs"). Configurations that differ only in ``blocks`` share one recursion."""
+    report.output_dir() / "cache" / "graphs"), keyed by the configuration, GNTK_VERSION and a hash of the
+    graphs' content (:func:`graphs_key`). Configurations that differ only in ``blocks`` share one recursion
+    (gntk.gntk_gram(all_blocks=True)), which runs its chunk pairs in ``n_jobs`` processes."""
     cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "graphs"
     out, todo = {}, {}
+    gk = graphs_key(ds.graphs)
     for cfg in configs:
-        path = cache / ds.name / f"gntk-{_key(asdict(cfg), ds.degree_as_tag, len(ds.graphs))}.npy"
+        path = cache / ds.name / f"gntk-{_key(asdict(cfg), GNTK_VERSION)}-{gk}.npy"
         if path.exists():
             out[cfg] = np.load(path)
         else:
             todo.setdefault((cfg.mlp_layers, cfg.aggregation, cfg.jk), []).append((cfg, path))
     for (mlp, aggr, jk), items in todo.items():
         deepest = gntk.GNTKConfig(max(c.blocks for c, _ in items), mlp, aggr, jk)
-        grams = gntk.gntk_gram(ds.graphs, deepest, chunk_nodes=chunk_nodes, progress=progress, all_blocks=True)
+        grams = gntk.gntk_gram(ds.graphs, deepest, chunk_nodes=chunk_nodes, progress=progress, all_blocks=True,
+                               n_jobs=n_jobs)
         for cfg, path in items:
             K = gntk.normalize(grams[cfg.blocks])
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, K)
-            tmp.replace(path)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy", delete=False) as f:
+                np.save(f, K)
+            Path(f.name).replace(path)
             out[cfg] = K
     return out
 
@@ -142,9 +179,13 @@ def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, agg
             pooled.append(jax.ops.segment_sum(h, gid_, G))
         return sum(p @ W + b for p, (W, b) in zip(pooled, params["read"]))
 
-    def loss(params, mask, data):
-        lp = jax.nn.log_softmax(logits(params, data))
-        return -jnp.sum(mask * lp[jnp.arange(G), y]) / jnp.sum(mask)
+    def loss(params, mask, data):      # the logits come along: the test accuracy of these parameters
+        out = logits(params, data)
+        lp = jax.nn.log_softmax(out)
+        return -jnp.sum(mask * lp[jnp.arange(G), y]) / jnp.sum(mask), out
+
+    def accuracy(out, mask):
+        return jnp.sum(mask * (jnp.argmax(out, axis=1) == y)) / jnp.sum(mask)
 
     def run(key, mask_pair, data):     # the graph arrays are arguments, not constants, so XLA does not fold them
         params = init(key)
@@ -152,18 +193,19 @@ def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, agg
         v = jax.tree_util.tree_map(jnp.zeros_like, params)
 
         def step(carry, t):
+            # the forward pass of the gradient at the parameters after epoch t - 1 also scores them, so each
+            # epoch costs one forward and one backward pass (not a second forward for the accuracy)
             params, m, v = carry
-            g = jax.grad(loss)(params, mask_pair[0], data)
+            g, out = jax.grad(loss, has_aux=True)(params, mask_pair[0], data)
             m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
             v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
             c1, c2 = 1 - 0.9 ** (t + 1), 1 - 0.999 ** (t + 1)
             params = jax.tree_util.tree_map(lambda p, a, b: p - lr * (a / c1) / (jnp.sqrt(b / c2) + 1e-8), params, m, v)
-            pred = jnp.argmax(logits(params, data), axis=1)
-            acc = jnp.sum(mask_pair[1] * (pred == y)) / jnp.sum(mask_pair[1])
-            return (params, m, v), acc
+            return (params, m, v), accuracy(out, mask_pair[1])
 
-        _, accs = jax.lax.scan(step, (params, m, v), jnp.arange(epochs))
-        return accs
+        (params, _, _), before = jax.lax.scan(step, (params, m, v), jnp.arange(epochs))
+        # before[t] scores the parameters before epoch t's update: drop the initial ones, add the final ones
+        return jnp.concatenate([before[1:], accuracy(logits(params, data), mask_pair[1])[None]])
 
     keys = jnp.stack([jax.random.PRNGKey(seed + k) for k in range(len(ds.folds))])
     data = tuple(jnp.asarray(a) for a in (F, src, dst, w, gid))

@@ -37,8 +37,14 @@ def ntk_two_layer(X, Z=None, activation: str = "relu", a_init: str = "rademacher
     exactly symmetric); ``_ntk_two_layer_reference`` is the formula above in plain numpy, for the tests.
     """
     X, Z0 = _validate.pair(X, Z, unit_norm=True)
+    if not isinstance(a_init, str):
+        raise ValueError(f"unknown a_init {a_init!r}; choose one of {sorted(A_SECOND_MOMENT)}")
     a2 = _a_second_moment(a_init)
     activations.get(activation)  # an unknown activation raises the standard error
+    if dtype is not None:
+        _validate.float_dtype(dtype)
+    _validate.memory(_validate.nbytes((len(X), len(Z0)), (len(X), len(Z0))),  # the Gram matrix and the kernel
+                     f"an n x n_Z = {len(X)} x {len(Z0)} kernel")
     return _fast.two_layer(X, None if Z is None else Z0, activation, a2, _dtype(dtype, X, Z0))
 
 
@@ -97,6 +103,10 @@ def empirical_ntk_two_layer(W, a, X, Z=None, activation: str = "relu", dtype=Non
     if W.shape[1] != X.shape[1]:
         raise ValueError(f"W has input dimension {W.shape[1]} but X has {X.shape[1]} features")
     activations.get(activation)
+    if dtype is not None:
+        _validate.float_dtype(dtype)
+    _validate.memory(_validate.nbytes((len(X), len(Z0)), (len(X), len(Z0)), (len(X) + len(Z0), min(W.shape[0], 4096))),
+                     f"an n x n_Z = {len(X)} x {len(Z0)} empirical kernel")
     return _fast.empirical_two_layer(W, a, X, None if Z is None else Z0, activation, _dtype(dtype, W, X))
 
 
@@ -126,8 +136,42 @@ def fc_relu_ntk(X, Z=None, depth: int = 1, W_std: float = np.sqrt(2.0), b_std: f
     cos ~ 1 - 1e-16 becomes ~1e-8 after the arccos).
     """
     X, Z0 = _validate.pair(X, Z)
+    n_fixed = _validate.nonnegative_int(n_fixed, "n_fixed")   # 1.5 would silently act as 2
+    W_std, b_std = _validate.positive(W_std, "W_std"), _validate.nonnegative(b_std, "b_std")
+    return_nngp = _validate.flag(return_nngp, "return_nngp")
+    if dtype is not None:
+        _validate.float_dtype(dtype)
+    _validate.memory(_validate.nbytes(*[(len(X), len(Z0))] * 3), f"an n x n_Z = {len(X)} x {len(Z0)} kernel")
     depth, w2, b2 = _fc_relu_args(depth, n_fixed, W_std, b_std)
     return _fast.fc_relu(X, None if Z is None else Z0, depth, w2, b2, n_fixed, return_nngp, _dtype(dtype, X, Z0))
+
+
+def fc_relu_ntk_all(X, Z=None, max_depth: int = 4, W_std: float = np.sqrt(2.0), b_std: float = 0.0,
+                    dtype=None, keys=None) -> dict:
+    """Every fc_relu_ntk up to ``max_depth`` hidden layers at once: {(depth, n_fixed): NTK} for depth =
+    0..max_depth and n_fixed = 0..depth, in that order. One recursion gives them all (Arora et al. 2019,
+    Eq. 4-6): the kernel of a shallower net is an intermediate layer of the deeper one, and n_fixed only
+    decides which layers' Sigma terms are summed into Theta. Entry (depth, n_fixed) equals
+    fc_relu_ntk(X, Z, depth, W_std, b_std, n_fixed) for depth >= 1 (tested; n_fixed = depth is the NNGP);
+    depth = 0 is the linear kernel W_std^2 x.z / d + b_std^2 (a net whose only layer is the readout).
+    These are the 15 kernels of Arora et al. (2020)'s UCI experiments for max_depth = 4 (ntklib.uci_benchmark).
+    ``dtype`` as in ntk_two_layer; memory is that of the (max_depth + 1)(max_depth + 2) / 2 results, or of
+    only those listed in ``keys`` (an iterable of (depth, n_fixed); the others are not stored)."""
+    X, Z0 = _validate.pair(X, Z)
+    max_depth = _validate.nonnegative_int(max_depth, "max_depth")
+    W_std, b_std = _validate.positive(W_std, "W_std"), _validate.nonnegative(b_std, "b_std")
+    if dtype is not None:
+        _validate.float_dtype(dtype)
+    _, w2, b2 = _fc_relu_args(max(max_depth, 1), 0, W_std, b_std)
+    if keys is not None:
+        keys = [tuple(int(v) for v in k) for k in keys]
+        bad = [k for k in keys if not (len(k) == 2 and 0 <= k[1] <= k[0] <= max_depth)]
+        if bad:
+            raise ValueError(f"keys must be (depth, n_fixed) with 0 <= n_fixed <= depth <= {max_depth}, got {bad}")
+    n_kernels = (max_depth + 1) * (max_depth + 2) // 2 if keys is None else len(keys)
+    _validate.memory(_validate.nbytes(*[(len(X), len(Z0))] * (n_kernels + 2)),   # the results, the Gram matrix, a layer
+                     f"{n_kernels} kernels of n x n_Z = {len(X)} x {len(Z0)}")
+    return _fast.fc_relu_all(X, None if Z is None else Z0, max_depth, w2, b2, _dtype(dtype, X, Z0), keys)
 
 
 def _fc_relu_args(depth, n_fixed, W_std, b_std):

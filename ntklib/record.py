@@ -4,7 +4,7 @@ The full scale takes hours on 2 cores, so CI cannot run it on every commit. ``py
 (``make record``) executes sections at full scale and keeps a compact record of each under
 ``records/<scale>/<NN_name>/``:
 
-* ``record.json``: the check results, the figures saved, the time by part (wall, CPU, peak memory), and the
+* ``record.json``: the check results, the figures saved, the result tables shown, the time by part (wall, CPU, peak memory), and the
   provenance: git commit, sha256 of the section's source and of every ntklib module the run imported,
   package versions, CPU model, date;
 * ``figures/*.svg``: the figures, as the run saved them.
@@ -118,7 +118,7 @@ def write(stem: str, results: dict, run_site: Path, scale: str = "full") -> Path
     for fig in results.get("figures", []):
         src = run_site / fig["file"]
         shutil.copy2(src, new / "figures" / src.name)
-    rec = {k: results[k] for k in ("notebook", "scale", "seed", "checks", "figures", "wall_seconds",
+    rec = {k: results[k] for k in ("notebook", "scale", "seed", "checks", "figures", "tables", "wall_seconds",
                                    "cpu_seconds", "peak_rss_mb", "profile", "versions") if k in results}
     rec["provenance"] = provenance(stem, results.get("modules", []))
     (new / "record.json").write_text(json.dumps(rec, indent=1) + "\n")

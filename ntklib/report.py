@@ -142,6 +142,26 @@ def savefig(fig, notebook: str, name: str, *, slide: str | list[str] | None = No
     return path
 
 
+_TABLES: list[dict] = []  # the result tables shown by this process (one notebook run); Checks.finish records them
+
+
+def show_table(notebook: str, name: str, markdown: str) -> None:
+    """Show a result table (MyST Markdown) and keep it in the run's results, so the full-scale record holds
+    it too; a smaller run then shows the record's table under its own."""
+    _TABLES[:] = [t for t in _TABLES if (t["notebook"], t["name"]) != (notebook, name)] + [
+        {"notebook": notebook, "name": name, "markdown": markdown}]
+    show_markdown(markdown)
+    from . import record
+    rec = _RECORD.get(notebook)
+    table = next((t for t in (rec or {}).get("tables", []) if t["name"] == name), None)
+    if table is not None:
+        show_markdown(f"*The same table at the full scale ({record.label(rec)}):*\n\n{table['markdown']}")
+
+
+def recorded_tables(notebook: str) -> list[dict]:
+    return [{"name": t["name"], "markdown": t["markdown"]} for t in _TABLES if t["notebook"] == notebook]
+
+
 _RECORD: dict = {}  # notebook -> its full-scale record (ntklib.record), set by Checks() in a smaller run
 
 

@@ -25,13 +25,17 @@ Protocol, as in the paper and its code (github.com/LeoYu/neural-tangent-kernel-U
 Baselines (selected the same way): SVM with a Gaussian kernel exp(-g ||x - z||^2 / d) and with a polynomial
 kernel (x.z / d + 1)^deg, a random forest (scikit-learn), and finite nets trained by SGD in the standard (He)
 and the NTK parameterisation (ntklib.trained_nets). Results are cached per data set and classifier (JSON,
-keyed by the data and the protocol), NTK kernels of small data sets too, so a rerun is cheap.
+keyed by the data's content, the protocol and the kernel code's version), NTK kernels of small data sets too, so
+a rerun is cheap. The (data set, classifier) evaluations are independent and run in parallel (joblib, one
+process per core); within one, a single kernel recursion gives all 15 NTKs and each kernel serves the whole C
+grid (SVC(kernel="precomputed")).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +47,9 @@ from . import _validate, report
 from . import datasets as _datasets
 
 CACHE_VERSION = 1
+#: Version of the NTK kernel code; part of the NTK result and kernel cache keys, so that a cached kernel or
+#: result computed by other code is never served. 2: ntklib.kernels.fc_relu_ntk_all (exact diagonal).
+NTK_KERNEL_VERSION = 2
 
 #: Table 1 of Arora et al. (2020) as on the slide: Friedman rank (among 180 classifiers), average accuracy
 #: (%, mean and std over the 90 data sets), P90 (%), P95 (%), PMA (%, mean and std).
@@ -84,37 +91,35 @@ class Protocol:
                     "NN (He init)": ("nn_depths", "nn_width", "nn_lrs", "nn_steps", "nn_batch", "seed"),
                     "NN (NTK init)": ("nn_depths", "nn_width", "nn_lrs", "nn_steps", "nn_batch", "seed")}[classifier]
         d = asdict(self)
-        blob = json.dumps({"v": CACHE_VERSION, "clf": classifier, **{k: d[k] for k in relevant}}, sort_keys=True, default=str)
+        extra = {"ntk_kernel": NTK_KERNEL_VERSION} if classifier == "NTK" else {}
+        blob = json.dumps({"v": CACHE_VERSION, "clf": classifier, **extra, **{k: d[k] for k in relevant}},
+                          sort_keys=True, default=str)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
 # --- kernels --------------------------------------------------------------------------------------------
 
-def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_std: float = 0.0):
+def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_std: float = 0.0,
+                      max_bytes: float = 1.6e9):
     """Yield ((L, L'), K) for L = 1..max_layers layers and L' = 0..L-1 fixed bottom layers, in that order: the
     NTK of a fully connected ReLU net (NTK parameterisation), equal to
     ntklib.kernels.fc_relu_ntk(X, depth=L-1, W_std, b_std, n_fixed=L') for L >= 2 and to the linear kernel
-    W_std^2 X X^T / d + b_std^2 for L = 1 (tested). One pass shares the NNGP recursion among all 15 kernels;
-    the yielded arrays are never modified afterwards."""
+    W_std^2 X X^T / d + b_std^2 for L = 1 (tested). All 15 come from one recursion,
+    ntklib.kernels.fc_relu_ntk_all (Arora et al. 2019, Eq. 4-6: a shallower net's kernel is an intermediate
+    layer of the deeper one's recursion; L' only decides which layers' NNGP terms are summed), float64, with
+    the diagonal (cos = 1) exact. The yielded arrays are never modified afterwards. Memory: at most
+    ``max_bytes`` of kernels at once (and at least one): a large data set's kernels come from a few passes of
+    the recursion, each storing only the kernels of the next group."""
+    from . import kernels
     X = _validate.matrix(X, "X").astype(np.float64)
     max_layers = _validate.positive_int(max_layers, "max_layers")
-    w2, b2 = float(W_std) ** 2, float(b_std) ** 2
-    nngp = w2 * (X @ X.T) / X.shape[1] + b2
-    q = np.diag(nngp).copy()
-    ntk = {0: nngp}                         # f -> NTK with the bottom f layers fixed (f = 0 only so far)
-    yield (1, 0), nngp
-    for layer in range(1, max_layers):
-        norm = np.sqrt(np.outer(q, q))
-        cos = np.clip(np.divide(nngp, norm, out=np.zeros_like(nngp), where=norm > 0), -1.0, 1.0)
-        theta = np.arccos(cos)
-        dot = w2 * (np.pi - theta) / (2 * np.pi)
-        nngp = w2 * norm * (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi) + b2
-        del norm, cos, theta
-        q = w2 * q / 2 + b2
-        ntk = {f: ntk[f] * dot + nngp for f in ntk}
-        ntk[layer] = nngp                   # the first `layer` layers fixed: only the new top layers train
-        for f in range(layer + 1):
-            yield (layer + 1, f), ntk[f]
+    order = [(depth, fixed) for depth in range(max_layers) for fixed in range(depth + 1)]
+    per_group = max(1, int(max_bytes // (8 * len(X) ** 2)))
+    for start in range(0, len(order), per_group):
+        group = order[start:start + per_group]
+        fam = kernels.fc_relu_ntk_all(X, None, group[-1][0], W_std, b_std, dtype=np.float64, keys=group)
+        for key in group:
+            yield (key[0] + 1, key[1]), fam.pop(key)
 
 
 def gaussian_kernel(X, g: float) -> np.ndarray:
@@ -280,16 +285,25 @@ def evaluate(ds, classifier: str, proto: Protocol, kernel_cache: Path | None = N
 def _cached_ntk_family(X, proto, kernel_cache):
     if kernel_cache is None or len(X) > proto.kernel_cache_max_n:
         return ntk_kernel_family(X, proto.max_layers)
-    path = Path(kernel_cache) / f"ntk-{_fingerprint(X)}-{proto.max_layers}.npz"
+    path = Path(kernel_cache) / f"ntk-{ntk_kernel_key(X, proto.max_layers)}.npz"
     if path.exists():
         with np.load(path) as z:
             return [(tuple(int(v) for v in k.split("_")), z[k].astype(np.float64)) for k in z.files]
     fam = list(ntk_kernel_family(X, proto.max_layers))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **{f"{L}_{f}": K.astype(np.float32) for (L, f), K in fam})
-    tmp.replace(path)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz", delete=False) as f:
+        np.savez(f, **{f"{L}_{fx}": K.astype(np.float32) for (L, fx), K in fam})
+    Path(f.name).replace(path)                  # atomic, and no clash between concurrent workers
     return fam
+
+
+def ntk_kernel_key(X, max_layers: int, W_std: float = math.sqrt(2.0), b_std: float = 0.0) -> str:
+    """The NTK kernel cache key: a hash of the data's bytes (with shape and dtype), the kernel parameters and
+    NTK_KERNEL_VERSION, so that an entry computed from other data, parameters or code is never served."""
+    X = np.ascontiguousarray(X)
+    params = json.dumps({"max_layers": int(max_layers), "W_std": float(W_std), "b_std": float(b_std),
+                         "dtype": str(X.dtype), "version": NTK_KERNEL_VERSION}, sort_keys=True)
+    return _fingerprint(X) + "-" + hashlib.sha1(params.encode()).hexdigest()[:8]
 
 
 def _fingerprint(*arrays) -> str:
@@ -306,31 +320,55 @@ def data_key(ds) -> str:
     return _fingerprint(ds.X, ds.y, *ds.train_val_split, *(i for f in ds.folds for i in f))
 
 
+def _result_path(cache: Path, name: str, clf: str, proto: Protocol, dk: str) -> Path:
+    return cache / name / f"{clf.replace(' ', '_').replace('(', '').replace(')', '')}-{proto.key(clf)}-{dk}.json"
+
+
+def _evaluate_and_store(ds, clf, proto, kernel_cache, path):
+    res = evaluate(ds, clf, proto, kernel_cache=kernel_cache)
+    report.atomic_write_text(path, json.dumps(res, indent=1, default=str))
+    return res
+
+
 def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=None, progress: bool = True,
-        data_dir=None, compute: bool = True) -> dict:
+        data_dir=None, compute: bool = True, n_jobs: int | None = None) -> dict:
     """Evaluate every classifier on every named data set, reusing cached results. Returns
     {(dataset, classifier): result dict}; ``cache_dir`` defaults to report.output_dir() / "cache" / "uci".
-    With ``compute=False`` only cached results are returned (nothing is computed)."""
+    With ``compute=False`` only cached results are returned (nothing is computed).
+
+    The missing (data set, classifier) results are independent: they run in ``n_jobs`` joblib processes
+    (default: the CPUs available, ntklib._fast.workers()), largest data sets first so that the slowest ones do
+    not come last; each worker writes its result to the cache as soon as it is done. The results do not depend
+    on n_jobs (every evaluation is deterministic and seeded)."""
     cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "uci"
     unknown = [c for c in classifiers if c not in CLASSIFIERS]
     if unknown:
         raise ValueError(f"unknown classifiers {unknown}; choose from {CLASSIFIERS}")
-    out = {}
-    items = report.progress(list(names), desc="UCI data sets") if progress else list(names)
-    for name in items:
+    if n_jobs is None:
+        from ._fast import workers
+        n_jobs = workers()
+    n_jobs = _validate.positive_int(n_jobs, "n_jobs")
+    names = list(names)
+    out, todo = {}, []
+    for name in names:
         ds = _datasets.load_uci(name, data_dir=data_dir)
         dk = data_key(ds)
         for clf in classifiers:
-            path = cache / name / f"{clf.replace(' ', '_').replace('(', '').replace(')', '')}-{proto.key(clf)}-{dk}.json"
+            path = _result_path(cache, name, clf, proto, dk)
             if path.exists():
                 out[name, clf] = json.loads(path.read_text())
-                continue
-            if not compute:
-                continue
-            res = evaluate(ds, clf, proto, kernel_cache=cache / "kernels")
-            report.atomic_write_text(path, json.dumps(res, indent=1, default=str))
-            out[name, clf] = res
-    return out
+            elif compute:
+                todo.append((ds, clf, path))
+    todo.sort(key=lambda t: -len(t[0].y))                   # stable: grid order among equal sizes
+    calls = [(ds, clf, proto, cache / "kernels", path) for ds, clf, path in todo]
+    if n_jobs > 1 and len(calls) > 1:
+        from joblib import Parallel, delayed
+        done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_evaluate_and_store)(*c) for c in calls)
+    else:
+        done = (_evaluate_and_store(*c) for c in calls)
+    for res in (report.progress(done, total=len(calls), desc="UCI results") if progress else done):
+        out[res["dataset"], res["classifier"]] = res
+    return {(n, c): out[n, c] for n in names for c in classifiers if (n, c) in out}
 
 
 def accuracy_table(results, names, classifiers=CLASSIFIERS) -> np.ndarray:

@@ -30,3 +30,12 @@ def test_bench_empirical_ntklib_only():
     text = run_bench("--sections", "empirical", "--widths", "64", "--emp-n", "16", "--no-nt")
     assert "Agreement checks: all passed" in text
     assert text.count("| ntklib |") >= 2       # float32 and float64
+
+
+def test_bench_uci_protocol_against_plain_sklearn(tmp_path):
+    out = tmp_path / "bench.md"
+    text = run_bench("--sections", "uci", "--uci-sizes", "30", "50", "--out", str(out))
+    assert "Agreement checks: all passed" in text
+    rows = [r for r in out.read_text().splitlines() if r.startswith("| ntklib |") or r.startswith("| plain |")]
+    assert len(rows) == 2 and all(r.split("|")[2].strip() not in ("", "-") for r in rows), rows
+    assert rows[0].split("|")[4].strip() not in ("", "-")          # the ratio to plain is filled in

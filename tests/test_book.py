@@ -164,7 +164,7 @@ def test_record_runs_at_full_scale_into_the_record_and_the_page_shows_it(sandbox
     monkeypatch.setenv("NTKBOOK_RECORDS", str(tmp_path / "records"))   # read by the kernel too
     monkeypatch.setattr(record, "REPO", tmp_path)       # provenance hashes the fake section's source
     (tmp_path / "notebooks").mkdir(exist_ok=True)
-    _section(src, "92_rec", "checks_value = 3.0 if scale == 'full' else 1.0")
+    _section(src, "92_rec", "report.show_table('92_rec', 'tab', f'| scale |\\n|---|\\n| {scale} |')")
     assert book.record(["92_rec"]) == 0
     rec = record.load("92_rec")
     assert rec["scale"] == "full" and (rec["dir"] / "figures" / "f.svg").is_file()
@@ -177,3 +177,5 @@ def test_record_runs_at_full_scale_into_the_record_and_the_page_shows_it(sandbox
     shown = [o for c in page.cells for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {})]
     assert len(shown) == 1                              # the record's figure (this run's shows as inline PNG)
     assert "The same figure at the full scale" in str(page.cells)
+    assert "The same table at the full scale" in str(page.cells) and "| full |" in str(page.cells)
+    assert rec["tables"] == [{"name": "tab", "markdown": "| scale |\n|---|\n| full |"}]

@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-from jax.experimental import enable_x64
+from ntklib._jaxcompat import enable_x64
 from neural_tangents import stax
 
 from ntklib import _fast, kernels, networks, tolerances as tol
@@ -250,3 +250,58 @@ def test_float64_even_when_jax_x64_is_off(rng, small_tiles):
     np.testing.assert_allclose(got[off], ref[off], atol=1e-14, rtol=0)
     np.testing.assert_allclose(H, kernels._ntk_two_layer_reference(X), atol=tol.CLOSED_FORM_ATOL, rtol=0)
     np.testing.assert_allclose(emp, kernels._empirical_reference(net.W, net.a, X, activation="erf"), atol=1e-14, rtol=0)
+
+
+# --- every depth from one recursion (fc_relu_ntk_all, behind ntklib.uci_benchmark) ----------------------
+
+@pytest.mark.parametrize("b_std", [0.0, 0.3])
+@pytest.mark.parametrize("cross", [False, True])
+def test_fc_relu_all_depths_match_reference_per_depth(rng, small_tiles, b_std, cross):
+    X = rng.standard_normal((37, 6))
+    X[5] = X[2]                                                    # a duplicate row: cos = 1 off the diagonal
+    Z = rng.standard_normal((21, 6)) if cross else None
+    if cross:
+        Z[3] = X[2]
+    Z_ = X if Z is None else Z
+    # pairs with cos = 1 (the diagonal, duplicates), where the literal reference carries ~1e-8 of arccos round-off
+    same = np.all(X[:, None, :] == Z_[None, :, :], axis=2)
+    allk = kernels.fc_relu_ntk_all(X, Z, 4, 1.3, b_std)
+    assert list(allk) == [(D, f) for D in range(5) for f in range(D + 1)]
+    np.testing.assert_allclose(allk[0, 0], 1.3**2 * X @ Z_.T / 6 + b_std**2, rtol=1e-12, atol=1e-14)
+    for (D, f), K in allk.items():
+        if D == 0:
+            continue
+        ref = kernels._fc_relu_ntk_reference(X, Z, D, 1.3, b_std, f)
+        np.testing.assert_allclose(K[~same], ref[~same], atol=1e-12 * _scale(ref), rtol=0, err_msg=str((D, f)))
+        np.testing.assert_allclose(K[same], ref[same], rtol=1e-7, err_msg=str((D, f)))
+        # and it is fc_relu_ntk itself (the same fused recursion), to the last few ulp
+        np.testing.assert_allclose(K, kernels.fc_relu_ntk(X, Z, D, 1.3, b_std, f), rtol=1e-13, atol=1e-15)
+        if Z is None:
+            np.testing.assert_array_equal(K, K.T)
+    # with every layer but the readout fixed, the NTK is the NNGP
+    _, nngp = kernels.fc_relu_ntk(X, Z, 4, 1.3, b_std, return_nngp=True)
+    np.testing.assert_allclose(allk[4, 4], nngp, rtol=1e-13)
+
+
+def test_fc_relu_all_float32_and_bad_input(rng):
+    X = rng.standard_normal((30, 5))
+    got = kernels.fc_relu_ntk_all(X.astype(np.float32), max_depth=2)
+    assert all(K.dtype == np.float32 for K in got.values()) and len(got) == 6
+    for (D, f), K in got.items():
+        ref = kernels._fc_relu_ntk_reference(X, depth=D, n_fixed=f) if D else 2 * X @ X.T / 5
+        np.testing.assert_allclose(K, ref, atol=tol.KERNEL_FLOAT32_RTOL * _scale(ref), rtol=0)
+    assert list(kernels.fc_relu_ntk_all(X, max_depth=0)) == [(0, 0)]
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="max_depth"):
+            kernels.fc_relu_ntk_all(X, max_depth=bad)
+    with pytest.raises(ValueError, match="keys"):
+        kernels.fc_relu_ntk_all(X, max_depth=2, keys=[(1, 2)])
+
+
+def test_fc_relu_all_subset_of_keys(rng, small_tiles):
+    X = rng.standard_normal((40, 7))
+    full = kernels.fc_relu_ntk_all(X, max_depth=4)
+    some = kernels.fc_relu_ntk_all(X, max_depth=4, keys=[(4, 1), (0, 0), (2, 2)])
+    assert list(some) == [(0, 0), (2, 2), (4, 1)]                  # in the order of the full result
+    for k, K in some.items():
+        np.testing.assert_allclose(K, full[k], rtol=1e-14, atol=1e-15)

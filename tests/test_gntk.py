@@ -79,6 +79,43 @@ def test_empirical_kernel_spread_shrinks_with_width(rng):
     assert spread[1] < spread[0] / 2.5                 # ~ m^(-1/2): a factor 4 expected
 
 
+def test_fused_relu_layer_matches_the_arccos_closed_form(rng, monkeypatch):
+    monkeypatch.setattr(gntk, "TILE", 16)                   # several tiles and padded edges on a small matrix
+    F = rng.standard_normal((37, 4))
+    F[5] = F[2]                                              # identical nodes: cos = 1 off the diagonal
+    Z = rng.standard_normal((23, 4))
+    Z[0] = 0.0                                               # a zero-variance node: cos = 0 by convention
+    S = F @ np.vstack([F[:3], Z]).T
+    dl, dr = np.linalg.norm(F, axis=1), np.linalg.norm(np.vstack([F[:3], Z]), axis=1)
+    T0 = rng.standard_normal(S.shape)
+    S_ref, dS = gntk._relu_layer(S, dl, dr)
+    T_ref = T0 * dS + S_ref
+    S_got, T_got = S.copy(), T0.copy()
+    gntk._relu_layer_fused(S_got, T_got, dl, dr)
+    same = np.isclose(np.abs(S / np.outer(dl, np.where(dr > 0, dr, 1.0))), 1.0, rtol=0, atol=1e-12)
+    assert same.sum() >= 4                                   # (2, 2), (5, 5), (2, 5), (5, 2) and their columns
+    # elsewhere round-off only; where cos = 1 the literal arccos is off by ~1e-8 and the fused layer is exact
+    np.testing.assert_allclose(S_got[~same], S_ref[~same], rtol=0, atol=1e-13 * np.abs(S_ref).max())
+    np.testing.assert_allclose(T_got[~same], T_ref[~same], rtol=0, atol=1e-13 * np.abs(T_ref).max())
+    np.testing.assert_allclose(S_got[same], (np.outer(dl, dr) * np.sign(S))[same], rtol=1e-14)   # c_sigma/2 * 2 |x||z|
+    np.testing.assert_allclose(S_got[same], S_ref[same], rtol=1e-7)
+    np.testing.assert_allclose(S_got[:, 3], 0.0)            # zero-variance node: Sigma = 0, Sigma_dot = 1/2
+    np.testing.assert_allclose(T_got[:, 3], T0[:, 3] / 2)
+
+
+def test_parallel_chunk_pairs_give_the_same_gram(rng):
+    graphs = _random_graphs(rng, (5, 3, 7, 4, 6, 2))
+    cfg = gntk.GNTKConfig(2, 2, "mean", True)
+    serial = gntk.gntk_gram(graphs, cfg, chunk_nodes=8, return_nngp=True, all_blocks=True, n_jobs=1)
+    par = gntk.gntk_gram(graphs, cfg, chunk_nodes=8, return_nngp=True, all_blocks=True, n_jobs=2)
+    for L in (1, 2):
+        for a, b in zip(serial[L], par[L]):
+            np.testing.assert_array_equal(a, b)
+    seen = []
+    gntk.gntk_gram(graphs, cfg, chunk_nodes=8, progress=lambda it: (seen.append(p) or p for p in it), n_jobs=2)
+    assert len(seen) == 10                                   # 4 chunks: 4 diagonal + 6 off-diagonal pairs
+
+
 def test_select_protocols():
     A = [[1.0, 0.5, 0.5], [0.6, 0.6, 0.6]]
     s = gb.select(A)
@@ -106,6 +143,13 @@ def test_gram_cache_and_svm(tmp_path, shared_data):
         np.testing.assert_allclose(np.diag(grams[c]), 1.0)
     acc = gb.fold_accuracies_svm(grams[cfgs[1]], ds.labels, ds.folds, [0.1, 10.0])
     assert acc.shape == (2, 5) and acc.max() > 0.6
+    np.testing.assert_array_equal(gb.fold_accuracies_svm(grams[cfgs[1]], ds.labels, ds.folds, [0.1, 10.0], n_jobs=1), acc)
+    # the cache is keyed by the graphs' content: the same name with other graphs is a different entry
+    other = datasets.GraphDataset("MUTAG-head", ds.graphs[::-1], ds.labels[::-1], ds.n_classes, ds.folds, False)
+    assert gb.graphs_key(other.graphs) != gb.graphs_key(ds.graphs)
+    swapped = gb.gntk_grams(other, cfgs[:1], cache_dir=tmp_path)[cfgs[0]]
+    assert len(list(tmp_path.rglob("*.npy"))) == 3
+    np.testing.assert_allclose(swapped, grams[cfgs[0]][::-1, ::-1], rtol=1e-12)
 
 
 def test_gnn_baseline_learns(shared_data):

@@ -22,6 +22,11 @@ def test_ntk_family_is_fc_relu_ntk(rng):
     # with every layer but the top fixed, the NTK is the NNGP of the net (only the readout is trained)
     _, nngp = kernels.fc_relu_ntk(X, depth=4, return_nngp=True)
     np.testing.assert_allclose(dict(fam)[5, 4], nngp, rtol=1e-7)
+    # a memory cap computes the family in groups (one kernel per pass here): the same kernels, in the same order
+    capped = list(ub.ntk_kernel_family(X, 5, max_bytes=8 * 25**2 * 2))
+    assert [k for k, _ in capped] == [k for k, _ in fam]
+    for (_, K), (_, K2) in zip(fam, capped):
+        np.testing.assert_allclose(K2, K, rtol=1e-14, atol=1e-15)
 
 
 def test_metrics_on_a_hand_made_table():
@@ -107,6 +112,28 @@ def test_kernel_cache_round_trip(tmp_path, rng):
     for (k1, K1), (k2, K2) in zip(first, second):
         assert k1 == k2
         np.testing.assert_allclose(K1, K2, rtol=1e-6)       # stored as float32
+    # the key is the data's content (and the parameters and code version), not its shape or name
+    Y = X.copy()
+    Y[3, 1] += 1e-9
+    assert ub.ntk_kernel_key(Y, 3) != ub.ntk_kernel_key(X, 3) != ub.ntk_kernel_key(X, 4)
+    assert ub.ntk_kernel_key(X, 3) != ub.ntk_kernel_key(X.astype(np.float32), 3)
+    third = ub._cached_ntk_family(Y, proto, tmp_path)
+    assert len(list(tmp_path.glob("ntk-*.npz"))) == 2
+    assert not np.array_equal(third[0][1], first[0][1])
+    assert ub.ntk_kernel_key(X, 3) in {p.stem[len("ntk-"):] for p in tmp_path.glob("ntk-*.npz")}
+
+
+def test_parallel_run_equals_serial_run(tmp_path, shared_data):
+    proto = ub.Protocol(max_layers=3, C_grid=(0.1, 10.0), rf_trees=5, rf_max_features=("sqrt",))
+    names, clfs = ["iris", "wine", "seeds"], ["NTK", "RF"]
+    par = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "par", progress=False, data_dir=shared_data, n_jobs=2)
+    ser = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "ser", progress=False, data_dir=shared_data, n_jobs=1)
+    assert list(par) == list(ser) == [(n, c) for n in names for c in clfs]     # grid order, whatever finished first
+    for k in par:
+        assert (par[k]["val"], par[k]["chosen"], par[k]["folds"]) == (ser[k]["val"], ser[k]["chosen"], ser[k]["folds"])
+    assert len(list((tmp_path / "par").rglob("*.json"))) == 6
+    with pytest.raises(ValueError, match="n_jobs"):
+        ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "x", progress=False, data_dir=shared_data, n_jobs=0)
 
 
 def test_bad_input(shared_data):
