@@ -48,6 +48,9 @@ Params = tuple  # tuple of {"W": array, "b": array} dicts, one per layer
 
 
 def _check_sizes(sizes) -> tuple[int, ...]:
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise _validate.ArgumentTypeError(f"sizes must be a list of layer widths (n_0, ..., n_L), got "
+                                          f"{_validate._show(sizes)}")
     sizes = tuple(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list the input width and at least one layer width, got {sizes}")
@@ -56,9 +59,43 @@ def _check_sizes(sizes) -> tuple[int, ...]:
 
 def _check_variances(sigma_w2, sigma_b2):
     sigma_w2 = _validate.positive(sigma_w2, "sigma_w2")
-    if not (np.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise ValueError(f"sigma_b2 must be a finite number >= 0, got {sigma_b2!r}")
-    return sigma_w2, float(sigma_b2)
+    sigma_b2 = _validate.nonnegative(sigma_b2, "sigma_b2")
+    return sigma_w2, sigma_b2
+
+
+def _check_seed(seed):
+    """An int seed, or a tuple of them (default_rng's entropy), each in 0..2^32-1."""
+    if isinstance(seed, tuple):
+        if not seed:
+            raise ValueError("seed must be a non-negative integer or a non-empty tuple of them, got ()")
+        return tuple(_validate.seed(s, f"seed[{i}]") for i, s in enumerate(seed))
+    return _validate.seed(seed)
+
+
+def _check_dtype(dtype):
+    if dtype is None:
+        return jnp.zeros(()).dtype
+    try:
+        dt = jnp.dtype(dtype)
+    except TypeError:
+        raise _validate.ArgumentTypeError(f"dtype must be a floating-point dtype, got {_validate._show(dtype)}") from None
+    if not jnp.issubdtype(dt, jnp.floating):
+        raise ValueError(f"dtype must be a floating-point dtype, got {dt}")
+    return dt
+
+
+def _check_apply_fn(apply_fn):
+    if not callable(apply_fn):
+        raise _validate.ArgumentTypeError(f"apply_fn must be a function apply_fn(params, X), got "
+                                          f"{_validate._show(apply_fn)}")
+
+
+def _check_params(params, name: str = "params"):
+    """A tuple of {"W": ..., "b": ...} layers (init_mlp's format); works on traced arrays (shapes only)."""
+    ok = isinstance(params, (tuple, list)) and len(params) > 0 and all(isinstance(l, dict) and "W" in l for l in params)
+    if not ok or any(jnp.ndim(l["W"]) not in (2, 3) for l in params):
+        raise _validate.ArgumentTypeError(f"{name} must be a tuple of {{'W', 'b'}} layers as from deepnets.init_mlp, "
+                                          f"got {_validate._show(params)}")
 
 
 def _draw(seed, sizes, sigma_w2, sigma_b2, bias):
@@ -105,9 +142,11 @@ def init_mlp(seed, sizes: Sequence[int], sigma_w2: float = 2.0, sigma_b2: float 
     have a leading layer axis; :func:`mlp_apply` then runs them with ``jax.lax.scan``, so compiling a deep
     net takes seconds instead of minutes. The numbers drawn are the same either way (see :func:`layers`).
     """
+    seed = _check_seed(seed)
     sizes = _check_sizes(sizes)
     sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
-    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    bias, scan_hidden = _validate.flag(bias, "bias"), _validate.flag(scan_hidden, "scan_hidden")
+    dtype = _check_dtype(dtype)
     grouped = _group(_draw(seed, sizes, sigma_w2, sigma_b2, bias), scan_hidden)
     return tuple({k: jnp.asarray(v, dtype) for k, v in l.items()} for l in grouped)
 
@@ -126,9 +165,15 @@ def init_mlp_batch(seed: int, count: int, sizes: Sequence[int], sigma_w2: float 
 def init_mlp_at(seed: int, indices, sizes: Sequence[int], sigma_w2: float = 2.0, sigma_b2: float = 0.0,
                 bias: bool = True, dtype=None, scan_hidden: bool = False) -> Params:
     """The initialisations number ``indices`` of :func:`init_mlp_batch` (same seed), stacked."""
+    seed = _validate.seed(seed)
+    if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
+        raise _validate.ArgumentTypeError(f"indices must be a list of non-negative integers, got "
+                                          f"{_validate._show(indices)}")
+    indices = [_validate.nonnegative_int(i, "indices entry") for i in indices]
     sizes = _check_sizes(sizes)
     sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
-    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    bias, scan_hidden = _validate.flag(bias, "bias"), _validate.flag(scan_hidden, "scan_hidden")
+    dtype = _check_dtype(dtype)
     nets = [_group(_draw((int(seed), int(i)), sizes, sigma_w2, sigma_b2, bias), scan_hidden) for i in indices]
     if not nets:
         raise ValueError("indices is empty")
@@ -138,6 +183,7 @@ def init_mlp_at(seed: int, indices, sizes: Sequence[int], sigma_w2: float = 2.0,
 
 def layers(params: Params) -> Params:
     """The layers one by one: entries stacked by ``scan_hidden=True`` are split back into 2-D layers."""
+    _check_params(params)
     out = []
     for layer in params:
         if layer["W"].ndim == 3:
@@ -149,6 +195,10 @@ def layers(params: Params) -> Params:
 
 def mlp_apply(params: Params, X):
     """f(x) for each row of X (or for a single 1-D input): ReLU hidden layers, linear read-out. Returns (n, n_L)."""
+    _check_params(params)
+    n_in = params[0]["W"].shape[-2]
+    if jnp.ndim(X) not in (1, 2) or jnp.shape(X)[-1] != n_in:
+        raise ValueError(f"X must be (n, {n_in}) or ({n_in},) for this network, got shape {jnp.shape(X)}")
     h = X
     for layer in params[:-1]:
         if layer["W"].ndim == 3:                        # a stack of identical hidden layers
@@ -164,10 +214,14 @@ def _affine(layer, h):
 
 
 def num_params(params: Params) -> int:
+    """The number of trainable parameters (all array entries of the pytree)."""
+    if not jax.tree_util.tree_leaves(params):
+        raise _validate.ArgumentTypeError(f"params must be a pytree of arrays, got {_validate._show(params)}")
     return int(sum(np.prod(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
 
 
 def _check_net_input(params, X, name="X"):
+    _check_params(params)
     X = _validate.matrix(X, name)
     n_in = params[0]["W"].shape[-2]
     if X.shape[1] != n_in:
@@ -227,13 +281,22 @@ def _layer_features(params, X):
 
 def mse(outputs, targets):
     """Squared loss (1/n) sum_i 1/2 ||f(x_i) - y_i||^2 (as in Seleznova & Kutyniok's experiments)."""
+    _same_shape(outputs, targets, "outputs")
     r = outputs - targets
     return 0.5 * jnp.mean(jnp.sum(r * r, axis=-1))
 
 
 def cross_entropy(logits, targets):
     """Softmax cross-entropy with one-hot (or probability) targets, averaged over samples."""
+    _same_shape(logits, targets, "logits")
     return -jnp.mean(jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1))
+
+
+def _same_shape(outputs, targets, name):
+    """No silent broadcasting of (n, k) outputs against (n,) or (1, k) targets (shapes only: works under jit)."""
+    if jnp.ndim(outputs) == 0 or jnp.shape(outputs) != jnp.shape(targets):
+        raise ValueError(f"{name} and targets must have the same (n, k) shape, got {jnp.shape(outputs)} and "
+                         f"{jnp.shape(targets)}")
 
 
 LOSSES = {"mse": mse, "cross_entropy": cross_entropy}
@@ -322,9 +385,13 @@ def minibatch_indices(n: int, batch_size: int | None, steps: int, seed: int) -> 
     """Row indices of each step's batch, (steps, batch_size): epochs of seeded random permutations
     (``np.random.default_rng(seed)``), the last partial batch of each epoch dropped. None for full batches."""
     n = _validate.positive_int(n, "n")
-    if batch_size is None or batch_size >= n:
+    steps = _validate.nonnegative_int(steps, "steps")
+    seed = _validate.seed(seed)
+    if batch_size is None:
         return None
     batch_size = _validate.positive_int(batch_size, "batch_size")
+    if batch_size >= n:
+        return None
     rng = np.random.default_rng(seed)
     per_epoch = n // batch_size
     epochs = -(-steps // per_epoch)
@@ -345,12 +412,21 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
     - ``apply_args`` are extra, untrained arguments of ``apply_fn`` (e.g. the anchor of :func:`linearize`);
       passing them as data keeps one compiled training loop per apply_fn.
     """
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
     _check_optimizer(optimizer)
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    _check_apply_fn(apply_fn)
+    if callback is not None and not callable(callback):
+        raise _validate.ArgumentTypeError(f"callback must be a function callback(step, params), got "
+                                          f"{_validate._show(callback)}")
+    if not isinstance(apply_args, tuple):
+        raise _validate.ArgumentTypeError(f"apply_args must be a tuple, got {type(apply_args).__name__}")
+    if not jax.tree_util.tree_leaves(params):
+        raise _validate.ArgumentTypeError(f"params must be a pytree of arrays, got {_validate._show(params)}")
+    steps = _validate.nonnegative_int(steps, "steps")
+    seed = _validate.seed(seed)
+    if batch_size is not None:
+        _validate.positive_int(batch_size, "batch_size")
     record_every = steps if record_every is None else _validate.positive_int(record_every, "record_every")
     if steps and steps % record_every:
         raise ValueError(f"steps={steps} must be a multiple of record_every={record_every}")
@@ -399,9 +475,12 @@ def evaluate(apply_fn: Callable, params, X, Y, loss: str = "mse", apply_args: tu
 
     Accuracy is argmax agreement for k > 1 outputs and sign agreement for a scalar output.
     """
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+    _check_apply_fn(apply_fn)
+    batch_size = _validate.positive_int(batch_size, "batch_size")
     X = _validate.matrix(X, "X")
-    Y = np.asarray(Y, dtype=np.float64)
-    Y = Y[:, None] if Y.ndim == 1 else Y
+    Y = _targets(Y, X.shape[0])
     dt = jax.tree_util.tree_leaves(params)[0].dtype
     outs = np.concatenate([np.asarray(_predict(apply_fn, params, jnp.asarray(X[i:i + batch_size], dt), tuple(apply_args)))
                            for i in range(0, X.shape[0], batch_size)]).astype(np.float64)
@@ -411,6 +490,16 @@ def evaluate(apply_fn: Callable, params, X, Y, loss: str = "mse", apply_args: tu
     else:
         acc = float(np.mean(outs.argmax(1) == Y.argmax(1)))
     return value, acc
+
+
+def _targets(Y, n):
+    Y = _validate._array(Y, "Y", "biuf").astype(np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"Y must be (n,) or (n, k) with n = {n} rows of X, got shape {Y.shape}")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("Y contains NaN or inf")
+    return Y
 
 
 @partial(jax.jit, static_argnames="apply_fn")
@@ -433,6 +522,7 @@ def linearize(apply_fn: Callable) -> Callable:
     Pass the anchor through ``train(..., apply_args=(anchor,))``. The same function object is returned for
     the same ``apply_fn``, so jit caches one compilation.
     """
+    _check_apply_fn(apply_fn)
     def f_lin(params, X, anchor):
         delta = jax.tree_util.tree_map(lambda w, a: w - a, params, anchor)
         f0, df = jax.jvp(lambda p: apply_fn(p, X), (anchor,), (delta,))
@@ -450,8 +540,7 @@ def linearize(apply_fn: Callable) -> Callable:
 def interpolate(params_a, params_b, alpha: float):
     """(1 - alpha) * params_a + alpha * params_b, leaf by leaf: the straight path between two networks
     along which linear mode connectivity is measured (Frankle et al. 2020; Fort et al. 2020)."""
-    if not np.isfinite(alpha):
-        raise ValueError(f"alpha must be finite, got {alpha!r}")
+    alpha = _validate.real(alpha, "alpha")
     if jax.tree_util.tree_structure(params_a) != jax.tree_util.tree_structure(params_b):
         raise ValueError("params_a and params_b have different structures")
     return jax.tree_util.tree_map(lambda a, b: (1 - alpha) * a + alpha * b, params_a, params_b)
@@ -465,12 +554,13 @@ def sharpness(apply_fn: Callable, params, X, Y, loss: str = "mse", iters: int = 
     semidefinite, so this is the top eigenvalue: the "sharpness" that GD with step lr can only settle in if
     it is <= 2 / lr (the slides' "small learning rate cannot escape sharp minima").
     """
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+    _check_apply_fn(apply_fn)
     iters = _validate.positive_int(iters, "iters")
+    seed = _validate.seed(seed)
     X = _validate.matrix(X, "X")
-    Y = np.asarray(Y, dtype=np.float64)
-    Y = Y[:, None] if Y.ndim == 1 else Y
+    Y = _targets(Y, X.shape[0])
     dt = jax.tree_util.tree_leaves(params)[0].dtype
     flat, unravel = jax.flatten_util.ravel_pytree(params)
     v = jnp.asarray(np.random.default_rng(seed).standard_normal(flat.shape), dt)
@@ -511,13 +601,16 @@ def init_depth_family(seed, count: int, n0: int, width: int, depth: int, sigma_w
     ``bias=False`` the nets have no biases at all, trained or not). ``sigma_b2 = 0`` with ``bias=True`` is
     the setting of Seleznova & Kutyniok's code: biases that start at zero and are trained (they enter the NTK).
     """
+    seed = _validate.seed(seed)
     count = _validate.positive_int(count, "count")
     n0, width, depth = (_validate.positive_int(v, k) for v, k in ((n0, "n0"), (width, "width"), (depth, "depth")))
     sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
-    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    bias = _validate.flag(bias, "bias")
+    dtype = _check_dtype(dtype)
+    start = _validate.nonnegative_int(start, "start")
+    _validate.memory(_validate.nbytes((count, depth, width, width), dtype=np.float64),
+                     f"init_depth_family with count = {count}, depth = {depth}, width = {width}")
     out = {k: [] for k in ("W1", "W", "b", "R", "c")}
-    if int(start) < 0:
-        raise ValueError(f"start must be >= 0, got {start}")
     for i in range(int(start), int(start) + count):
         rng = np.random.default_rng((int(seed), int(i)))
         out["W1"].append(rng.standard_normal((n0, width)) * np.sqrt(sigma_w2 / n0))
@@ -535,6 +628,10 @@ def init_depth_family(seed, count: int, n0: int, width: int, depth: int, sigma_w
 
 def family_member(family: dict, i: int, l: int) -> Params:
     """Draw i's net of depth l (l hidden layers) as ordinary :func:`init_mlp`-style parameters."""
+    _check_family(family)
+    count, depth = family["b"].shape[:2]
+    i = _validate.integer(i, "i", minimum=0, maximum=count - 1)
+    l = _validate.integer(l, "l", minimum=1, maximum=depth)
     g = lambda k: np.asarray(family[k][i])
     layers_ = [{"W": g("W1"), "b": g("b")[0]}]
     layers_ += [{"W": g("W")[j - 2], "b": g("b")[j - 1]} for j in range(2, l + 1)]
@@ -542,6 +639,13 @@ def family_member(family: dict, i: int, l: int) -> Params:
     if not family["bias"]:
         layers_ = [{"W": layer["W"]} for layer in layers_]
     return tuple({k: jnp.asarray(v) for k, v in layer.items()} for layer in layers_)
+
+
+def _check_family(family):
+    keys = ("W1", "W", "b", "R", "c", "bias")
+    if not isinstance(family, dict) or any(k not in family for k in keys):
+        raise _validate.ArgumentTypeError(f"family must be the dict of deepnets.init_depth_family (keys {keys}), got "
+                                          f"{_validate._show(family)}")
 
 
 def family_ntk(family: dict, X, anchor: int = 0, chunk: int = 64) -> np.ndarray:
@@ -557,11 +661,11 @@ def family_ntk(family: dict, X, anchor: int = 0, chunk: int = 64) -> np.ndarray:
     :func:`mlp_ntk` of :func:`family_member` (tested) and, in mean, to the infinite-width NTK of
     neural-tangents' standard parameterisation (tested).
     """
+    _check_family(family)
     X = _validate.matrix(X, "X")
     if X.shape[1] != family["W1"].shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the nets' input width is {family['W1'].shape[1]}")
-    if not 0 <= anchor < X.shape[0]:
-        raise ValueError(f"anchor must index a row of X, got {anchor}")
+    anchor = _validate.integer(anchor, "anchor", minimum=0, maximum=X.shape[0] - 1)
     chunk = _validate.positive_int(chunk, "chunk")
     arrays = {k: v for k, v in family.items() if k != "bias"}
     Xj = jnp.asarray(X, family["W1"].dtype)
@@ -621,11 +725,12 @@ def infinite_width_ntk(X, width: int, depth: int, sigma_w2: float = 2.0, sigma_b
     Monte Carlo with and without biases in tests/test_deepnets.py); off the diagonal it has O(depth / width)
     finite-width corrections. The reference of :func:`family_ntk`. ``bias=True, sigma_b2=0`` keeps the trainable zero-initialised biases' "+1" per layer.
     """
-    from neural_tangents import stax
-
     X = _validate.matrix(X, "X")
     width, depth = _validate.positive_int(width, "width"), _validate.positive_int(depth, "depth")
     sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
+    bias = _validate.flag(bias, "bias")
+    from neural_tangents import stax
+
     b_std = float(np.sqrt(sigma_b2)) if bias else None
     dense = lambda n: stax.Dense(n, W_std=float(np.sqrt(sigma_w2)), b_std=b_std, parameterization="standard")
     net = []

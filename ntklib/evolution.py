@@ -24,6 +24,17 @@ import numpy as np
 from . import _validate
 
 
+def _check_fn(apply_fn, params):
+    if not callable(apply_fn):
+        raise _validate.ArgumentTypeError(f"apply_fn must be a function apply_fn(params, X), got "
+                                          f"{_validate._show(apply_fn)}")
+    leaves = jax.tree_util.tree_leaves(params)
+    if not leaves or not all(hasattr(leaf, "dtype") for leaf in leaves):
+        raise _validate.ArgumentTypeError(f"params must be a pytree of arrays, got {_validate._show(params)}")
+    if np.dtype(leaves[0].dtype).kind != "f":
+        raise _validate.ArgumentTypeError(f"params must hold floating-point arrays, got dtype {leaves[0].dtype}")
+
+
 # --------------------------------------------------------------------------------------------------
 # the empirical NTK
 
@@ -36,6 +47,7 @@ def empirical_ntk(apply_fn: Callable, params, X1, X2=None, *, chunk_size: int = 
     the sum over the k outputs (as in Seleznova & Kutyniok's code); neural-tangents'
     ``empirical_ntk_fn(apply_fn, trace_axes=(-1,))`` returns the mean, i.e. this divided by k (tested).
     """
+    _check_fn(apply_fn, params)
     X1 = _validate.matrix(X1, "X1")
     X2 = X1 if X2 is None else _validate.matrix(X2, "X2")
     if X1.shape[1] != X2.shape[1]:
@@ -87,7 +99,19 @@ def kernel_distance(K1, K2) -> float:
 
 def distances_from(kernels, reference) -> np.ndarray:
     """S(reference, K_t) for each kernel K_t in ``kernels`` (e.g. the distance from initialisation)."""
+    reference = _validate.matrix(reference, "reference")
+    kernels = _kernel_list(kernels)
     return np.array([kernel_distance(reference, K) for K in kernels])
+
+
+def _kernel_list(kernels) -> list:
+    if isinstance(kernels, (str, bytes)) or not hasattr(kernels, "__iter__") or \
+            (isinstance(kernels, np.ndarray) and kernels.ndim != 3):
+        raise _validate.ArgumentTypeError(f"kernels must be a list of kernel matrices, got {_validate._show(kernels)}")
+    kernels = list(kernels)
+    if not kernels:
+        raise ValueError("kernels is empty")
+    return kernels
 
 
 def kernel_velocity(kernels, times) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +121,11 @@ def kernel_velocity(kernels, times) -> tuple[np.ndarray, np.ndarray]:
     smooth path, ~ dt for a diffusive one), so velocities are only comparable at one fixed gap dt: record
     the kernels at evenly spaced times.
     """
-    times = np.asarray(times, dtype=np.float64)
+    kernels = _kernel_list(kernels)
+    times = _validate._array(times, "times", "biuf").astype(np.float64)
+    if times.ndim == 1 and not np.all(np.isfinite(times)):
+        raise ValueError(f"times must be finite, but times[{int(np.flatnonzero(~np.isfinite(times))[0])}] = "
+                         f"{float(times[~np.isfinite(times)][0])!r}")
     if times.ndim != 1 or len(times) != len(kernels) or len(times) < 2:
         raise ValueError(f"need one time per kernel and at least two kernels, got {len(times)} times and {len(kernels)} kernels")
     if np.any(np.diff(times) <= 0):
@@ -144,11 +172,13 @@ def one_step_ntk_change(apply_fn: Callable, params, x, y, lr: float, *, batched:
     ``batched=True``: ``params`` holds many initialisations stacked along a leading axis (e.g. from
     ntklib.deepnets.init_mlp_batch) and the result has one entry per initialisation.
     """
+    _check_fn(apply_fn, params)
     x = _validate.vector(x, "x")
-    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
-    if y.ndim != 1 or not np.all(np.isfinite(y)):
+    y = np.atleast_1d(_validate._array(y, "y", "biuf").astype(np.float64))
+    if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
         raise ValueError(f"y must be a finite scalar or 1-D target, got {y!r}")
     lr = _validate.positive(lr, "lr")
+    _validate.flag(batched, "batched")
     dt = jax.tree_util.tree_leaves(params)[0].dtype
     xs, ys, lrs = jnp.asarray(x, dt), jnp.asarray(y, dt), jnp.asarray(lr, dt)
     theta, theta_next = _jit_one_step(apply_fn, bool(batched), params, xs, ys, lrs)
@@ -158,7 +188,9 @@ def one_step_ntk_change(apply_fn: Callable, params, x, y, lr: float, *, batched:
 def ntk_diagonal(apply_fn: Callable, params, x, *, batched: bool = False) -> np.ndarray:
     """Theta(x, x) = sum_k ||d f_k(x)/dw||^2 at one input x; ``batched=True`` for stacked initialisations
     (one value per initialisation, e.g. to measure the dispersion E[Theta^2] / E[Theta]^2 over them)."""
+    _check_fn(apply_fn, params)
     x = _validate.vector(x, "x")
+    _validate.flag(batched, "batched")
     dt = jax.tree_util.tree_leaves(params)[0].dtype
     return np.asarray(_jit_theta_diag(apply_fn, bool(batched), params, jnp.asarray(x, dt)), np.float64)
 
@@ -222,7 +254,8 @@ def class_structure(K, labels, *, include_diagonal: bool = True) -> ClassStructu
     the default); ``False`` averages over i != j only. The result does not depend on the order of the points.
     """
     K = _validate.kernel(K, "K")
-    labels = np.asarray(labels)
+    _validate.flag(include_diagonal, "include_diagonal")
+    labels = _labels_array(labels)
     if labels.ndim != 1 or labels.shape[0] != K.shape[0]:
         raise ValueError(f"labels must be 1-D with one entry per row of K ({K.shape[0]}), got shape {labels.shape}")
     same = labels[:, None] == labels[None, :]
@@ -236,14 +269,34 @@ def class_structure(K, labels, *, include_diagonal: bool = True) -> ClassStructu
                           float(K[labels[:, None] != labels[None, :]].mean()))
 
 
+def _labels_array(labels) -> np.ndarray:
+    """Class labels as an array: numbers (finite) or strings; NaN would make every NaN point its own class."""
+    try:
+        labels = np.asarray(labels)
+    except ValueError as err:
+        raise ValueError(f"labels must be a 1-D array of class labels: {err}") from None
+    if labels.dtype.kind == "O" or (labels.dtype.kind not in "biufUS"):
+        raise _validate.ArgumentTypeError(f"labels must hold numbers or strings, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("labels contains NaN or inf")
+    return labels
+
+
 def class_sorted_probe(labels, per_class: int, seed: int, classes=None) -> np.ndarray:
     """Indices of a probe set with ``per_class`` points of each class, drawn with default_rng(seed) and
     sorted by class (so the class blocks of a kernel on it are contiguous, as in Seleznova & Kutyniok)."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    labels = _labels_array(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be 1-D and non-empty, got shape {labels.shape}")
     per_class = _validate.positive_int(per_class, "per_class")
-    classes = np.unique(labels) if classes is None else np.asarray(classes)
+    seed = _validate.seed(seed)
+    if classes is not None:
+        classes = _labels_array(classes)
+        if classes.ndim != 1 or classes.size == 0:
+            raise ValueError(f"classes must be a non-empty 1-D list of labels, got shape {classes.shape}")
+        if len(np.unique(classes)) != len(classes):
+            raise ValueError("classes lists a class twice")
+    classes = np.unique(labels) if classes is None else classes
     rng = np.random.default_rng(seed)
     out = []
     for c in classes:

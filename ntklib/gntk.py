@@ -45,21 +45,39 @@ class GNTKConfig:
     jk: bool = True
 
     def __post_init__(self):
-        _validate.positive_int(self.blocks, "blocks")
-        _validate.positive_int(self.mlp_layers, "mlp_layers")
-        if self.aggregation not in AGGREGATIONS:
+        # whole-valued floats (2.0) are stored as ints, so that range(blocks) and the cache keys work
+        object.__setattr__(self, "blocks", _validate.positive_int(self.blocks, "blocks"))
+        object.__setattr__(self, "mlp_layers", _validate.positive_int(self.mlp_layers, "mlp_layers"))
+        object.__setattr__(self, "jk", _validate.flag(self.jk, "jk"))
+        if not isinstance(self.aggregation, str) or self.aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {self.aggregation!r}")
 
 
+def _check_cfg(cfg):
+    if not isinstance(cfg, GNTKConfig):
+        raise _validate.ArgumentTypeError(f"cfg must be a gntk.GNTKConfig, got {_validate._show(cfg)}")
+    return cfg
+
+
 def _check_graphs(graphs):
+    if isinstance(graphs, (str, bytes)) or not hasattr(graphs, "__iter__"):
+        raise _validate.ArgumentTypeError(f"graphs must be a list of graphs (with adjacency and features), got "
+                                          f"{_validate._show(graphs)}")
     graphs = list(graphs)
     if not graphs:
         raise ValueError("need at least one graph")
     d = None
     out = []
     for k, g in enumerate(graphs):
-        A = np.asarray(g.adjacency)
-        F = np.asarray(g.features, dtype=np.float64)
+        if not (hasattr(g, "adjacency") and hasattr(g, "features")):
+            raise _validate.ArgumentTypeError(f"graphs[{k}] must have adjacency and features (e.g. ntklib.datasets.Graph), "
+                                              f"got {type(g).__name__}")
+        A = _validate._array(g.adjacency, f"graphs[{k}].adjacency", "biuf")
+        F = _validate._array(g.features, f"graphs[{k}].features").astype(np.float64)
+        if F.ndim != 2:
+            raise ValueError(f"graph {k}: features must be 2-D (nodes, features), got shape {F.shape}")
+        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(A))):
+            raise ValueError(f"graph {k}: adjacency and features must be finite (no NaN or inf)")
         if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] != F.shape[0] or A.shape[0] == 0:
             raise ValueError(f"graph {k}: adjacency {A.shape} and features {F.shape} do not describe the same nodes")
         if not np.array_equal(A, A.T) or np.any(np.diag(A)):
@@ -211,8 +229,15 @@ def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, p
     6 x 8 x chunk_nodes^2 bytes per process). ``progress`` optionally wraps the iterable of chunk pairs.
     ``n_jobs``: joblib processes over the chunk pairs (None: one per CPU, ntklib._fast.workers()); the result does
     not depend on it."""
+    _check_cfg(cfg)
     g = _check_graphs(graphs)
     chunk_nodes = _validate.positive_int(chunk_nodes, "chunk_nodes")
+    return_nngp, all_blocks = _validate.flag(return_nngp, "return_nngp"), _validate.flag(all_blocks, "all_blocks")
+    if progress is not None and not callable(progress):
+        raise _validate.ArgumentTypeError(f"progress must be None or a function wrapping an iterable, got "
+                                          f"{_validate._show(progress)}")
+    if n_jobs is not None:
+        _validate.positive_int(n_jobs, "n_jobs")
     groups, cur, size = [], [], 0
     for i, (A, _) in enumerate(g):
         if cur and size + len(A) > chunk_nodes:
@@ -262,10 +287,12 @@ def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, p
 
 def normalize(K) -> np.ndarray:
     """K(G, G') / sqrt(K(G, G) K(G', G')), the normalised kernel Du et al. use in the SVM."""
-    K = _validate.kernel(K)
-    d = np.sqrt(np.diag(K))
-    if np.any(d <= 0):
-        raise ValueError("a graph has a zero self-kernel; it cannot be normalised")
+    K = _validate.kernel(K, "K")
+    diag = np.diag(K)
+    if np.any(diag <= 0):
+        i = int(np.flatnonzero(diag <= 0)[0])
+        raise ValueError(f"K: graph {i} has a self-kernel K[{i}, {i}] = {diag[i]:.4g} <= 0; it cannot be normalised")
+    d = np.sqrt(diag)
     return K / np.outer(d, d)
 
 
@@ -275,6 +302,10 @@ def init_gnn(key, d_in: int, width: int, cfg: GNTKConfig):
     """NTK-parameterised GNN weights: for each BLOCK R matrices W (fan_in, width) ~ N(0, 1), and the readout
     vectors w^(l), l = 0..L (only w^(L) without JK)."""
     import jax
+    _check_cfg(cfg)
+    d_in, width = _validate.positive_int(d_in, "d_in"), _validate.positive_int(width, "width")
+    if not hasattr(key, "shape") or getattr(key, "dtype", None) is None:
+        raise _validate.ArgumentTypeError(f"key must be a JAX PRNG key (jax.random.PRNGKey(seed)), got {_validate._show(key)}")
     params = {"blocks": [], "readout": []}
     k = 0
     fan_in = d_in
@@ -295,6 +326,13 @@ def gnn_apply(params, agg, F, member, cfg: GNTKConfig):
     """Outputs f(G) of the GNN for the graphs whose stacked nodes have aggregation operator ``agg`` (block
     diagonal c_u (A + I)), features F and membership matrix ``member`` (graphs x nodes)."""
     import jax.numpy as jnp
+    _check_cfg(cfg)
+    if not (isinstance(params, dict) and "blocks" in params and "readout" in params):
+        raise _validate.ArgumentTypeError(f"params must be the dict of gntk.init_gnn, got {_validate._show(params)}")
+    if jnp.ndim(F) != 2 or jnp.ndim(agg) != 2 or jnp.ndim(member) != 2 or jnp.shape(agg) != (F.shape[0],) * 2 \
+            or jnp.shape(member)[1] != F.shape[0]:
+        raise ValueError(f"agg (nodes, nodes), F (nodes, features) and member (graphs, nodes) must agree, got shapes "
+                         f"{jnp.shape(agg)}, {jnp.shape(F)}, {jnp.shape(member)}")
     h, hs = F, [F]
     for layers in params["blocks"]:
         g = agg @ h
@@ -318,6 +356,12 @@ def empirical_gntk(graphs, width: int, cfg: GNTKConfig = GNTKConfig(), seeds=(0,
     import jax
     from jax.flatten_util import ravel_pytree
     width = _validate.positive_int(width, "width")
+    _check_cfg(cfg)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise _validate.ArgumentTypeError(f"seeds must be a list of seeds, got {_validate._show(seeds)}")
+    seeds = [_validate.seed(s, "seeds entry") for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty")
     agg, F, member = _stacked(graphs, cfg)
     _, unravel = ravel_pytree(init_gnn(jax.random.PRNGKey(0), F.shape[1], width, cfg))
 
@@ -336,7 +380,10 @@ def sample_outputs(graphs, width: int, cfg: GNTKConfig = GNTKConfig(), n_samples
     tends to the NNGP kernel (gntk_gram(..., return_nngp=True)[1]) as the width grows."""
     import jax
     width = _validate.positive_int(width, "width")
+    _check_cfg(cfg)
+    n_samples = _validate.positive_int(n_samples, "n_samples")
+    seed, batch = _validate.seed(seed), _validate.positive_int(batch, "batch")
     agg, F, member = _stacked(graphs, cfg)
-    keys = jax.random.split(jax.random.PRNGKey(seed), _validate.positive_int(n_samples, "n_samples"))
+    keys = jax.random.split(jax.random.PRNGKey(seed), n_samples)
     f = jax.jit(jax.vmap(lambda k: gnn_apply(init_gnn(k, F.shape[1], width, cfg), agg, F, member, cfg)))
     return np.concatenate([np.asarray(f(keys[i:i + batch])) for i in range(0, len(keys), batch)])

@@ -33,8 +33,17 @@ def fold_accuracies_svm(K, y, folds, C_grid, n_jobs: int | None = None) -> np.nd
     """(len(C_grid), n_folds) test accuracy of SVC(kernel='precomputed', C) on each fold. The (C, fold) fits are
     independent: they run in ``n_jobs`` joblib processes (None: one per CPU, ntklib._fast.workers(); K is
     shared with them as a memory map); the result does not depend on n_jobs."""
-    K = _validate.kernel(K)
-    y = np.asarray(y)
+    K = _validate.kernel(K, "K")
+    y = _validate._array(y, "y", "biuf")
+    if y.shape != (K.shape[0],):
+        raise ValueError(f"y must be 1-D with one label per row of K ({K.shape[0]}), got shape {y.shape}")
+    from .uci_benchmark import _C_grid, _index_pair
+    C_grid = _C_grid(C_grid)
+    if isinstance(folds, (str, bytes)) or not hasattr(folds, "__iter__"):
+        raise _validate.ArgumentTypeError(f"folds must be a list of (train, test) index pairs, got {_validate._show(folds)}")
+    folds = [_index_pair(f, f"folds[{k}]", K.shape[0]) for k, f in enumerate(folds)]
+    if not folds:
+        raise ValueError("folds is empty")
     if n_jobs is None:
         from ._fast import workers
         n_jobs = workers()
@@ -51,9 +60,11 @@ def fold_accuracies_svm(K, y, folds, C_grid, n_jobs: int | None = None) -> np.nd
 def select(acc) -> dict:
     """From a (settings, folds) accuracy table: Du et al.'s number (the setting with the best mean over folds;
     first on ties) and the leave-one-fold-out estimate (setting for fold k chosen on the other folds)."""
-    A = np.asarray(acc, dtype=np.float64)
-    if A.ndim != 2 or A.shape[1] < 2:
-        raise ValueError(f"need a (settings, folds >= 2) table, got shape {A.shape}")
+    A = _validate._array(acc, "acc").astype(np.float64)
+    if A.ndim != 2 or A.shape[1] < 2 or A.shape[0] == 0:
+        raise ValueError(f"acc must be a (settings >= 1, folds >= 2) table, got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("acc contains NaN or inf")
     best = int(np.argmax(A.mean(axis=1)))
     lofo = []
     for k in range(A.shape[1]):
@@ -76,6 +87,7 @@ def _key(*parts) -> str:
 def graphs_key(graphs) -> str:
     """A hash of the graphs' content: every adjacency matrix and node-feature matrix (shape, dtype and bytes), in
     order. Part of the Gram cache key, so that other graphs under the same data set name are never served."""
+    gntk._check_graphs(graphs)
     h = hashlib.sha1()
     for g in graphs:
         for a in (np.asarray(g.adjacency), np.asarray(g.features)):
@@ -90,6 +102,16 @@ def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=No
     report.output_dir() / "cache" / "graphs"), keyed by the configuration, GNTK_VERSION and a hash of the
     graphs' content (:func:`graphs_key`). Configurations that differ only in ``blocks`` share one recursion
     (gntk.gntk_gram(all_blocks=True)), which runs its chunk pairs in ``n_jobs`` processes."""
+    _check_graph_dataset(ds)
+    if isinstance(configs, (str, bytes, gntk.GNTKConfig)) or not hasattr(configs, "__iter__"):
+        raise _validate.ArgumentTypeError(f"configs must be a list of gntk.GNTKConfig, got {_validate._show(configs)}")
+    configs = list(configs)
+    for k, cfg in enumerate(configs):
+        if not isinstance(cfg, gntk.GNTKConfig):
+            raise _validate.ArgumentTypeError(f"configs[{k}] must be a gntk.GNTKConfig, got {_validate._show(cfg)}")
+    _validate.positive_int(chunk_nodes, "chunk_nodes")
+    if n_jobs is not None:
+        _validate.positive_int(n_jobs, "n_jobs")
     cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "graphs"
     out, todo = {}, {}
     gk = graphs_key(ds.graphs)
@@ -111,6 +133,13 @@ def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=No
             Path(f.name).replace(path)
             out[cfg] = K
     return out
+
+
+def _check_graph_dataset(ds):
+    missing = [a for a in ("name", "graphs", "labels", "folds", "n_classes") if not hasattr(ds, a)]
+    if missing:
+        raise _validate.ArgumentTypeError(f"ds must be a graph data set (ntklib.datasets.load_graphs), got "
+                                          f"{type(ds).__name__} without {missing}")
 
 
 # --- the GNN baseline (JAX) -----------------------------------------------------------------------------
@@ -141,11 +170,13 @@ def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, agg
     import jax
     import jax.numpy as jnp
 
-    if aggregation not in gntk.AGGREGATIONS:
+    if not isinstance(aggregation, str) or aggregation not in gntk.AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {gntk.AGGREGATIONS}, got {aggregation!r}")
-    for v, name in ((hidden, "hidden"), (blocks, "blocks"), (mlp_layers, "mlp_layers"), (epochs, "epochs")):
-        _validate.positive_int(v, name)
+    hidden, blocks, mlp_layers, epochs = (_validate.positive_int(v, name) for v, name in (
+        (hidden, "hidden"), (blocks, "blocks"), (mlp_layers, "mlp_layers"), (epochs, "epochs")))
     lr = _validate.positive(lr, "lr")
+    seed = _validate.seed(seed)
+    _check_graph_dataset(ds)
     F, src, dst, w, gid = _graph_arrays(ds, aggregation)
     N, G, C = len(F), len(ds.graphs), ds.n_classes
     y = jnp.asarray(ds.labels)

@@ -40,6 +40,8 @@ def init_params(seed: int, d_in: int, d_out: int, depth: int, width: int, parame
                 dtype=np.float32) -> list:
     """[(W, b)] for ``depth`` hidden ReLU layers of ``width`` and a linear readout; W is (fan_in, fan_out)."""
     _check_param(parameterization)
+    seed = _validate.seed(seed)
+    dtype = _validate.float_dtype(dtype)
     sizes = [_validate.positive_int(d_in, "d_in")] + [_validate.positive_int(width, "width")] * \
         _validate.positive_int(depth, "depth") + [_validate.positive_int(d_out, "d_out")]
     rng = np.random.default_rng(seed)
@@ -54,7 +56,7 @@ def init_params(seed: int, d_in: int, d_out: int, depth: int, width: int, parame
 
 
 def _check_param(p):
-    if p not in PARAMETERIZATIONS:
+    if not isinstance(p, str) or p not in PARAMETERIZATIONS:
         raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {p!r}")
 
 
@@ -66,9 +68,36 @@ def _scales(params, parameterization):
     return [((NTK_W_STD if k < last else 1.0) / math.sqrt(W.shape[0]), NTK_B_STD) for k, (W, _) in enumerate(params)]
 
 
+def _check_params(params, d_in=None):
+    """params as [(W, b)] with chained shapes; d_in: the input width the first layer must take."""
+    ok = isinstance(params, (list, tuple)) and len(params) > 0
+    if ok:
+        try:
+            shapes = [(np.shape(W), np.shape(b)) for W, b in params]
+        except (TypeError, ValueError):
+            ok = False
+    if ok:
+        ok = all(len(w) == 2 and b == (w[1],) for w, b in shapes) and \
+            all(shapes[k][0][1] == shapes[k + 1][0][0] for k in range(len(shapes) - 1))
+    if not ok:
+        raise _validate.ArgumentTypeError(f"params must be a non-empty list of (W, b) layers with W (fan_in, fan_out) "
+                                          f"and b (fan_out,), as from trained_nets.init_params; got "
+                                          f"{_validate._show(params)}")
+    if d_in is not None and shapes[0][0][0] != d_in:
+        raise ValueError(f"X has {d_in} features but params' first layer takes {shapes[0][0][0]}")
+
+
 def forward(params, X, parameterization: str = "standard", *, keep: bool = False):
     """Outputs (logits) on the rows of X; with ``keep`` also the layer inputs and pre-activations."""
     _check_param(parameterization)
+    _check_params(params)
+    X = _validate.matrix(X, "X")
+    _check_params(params, X.shape[1])
+    _validate.flag(keep, "keep")
+    return _forward(params, X, parameterization, keep=keep)
+
+
+def _forward(params, X, parameterization: str = "standard", *, keep: bool = False):
     h, ins, pre = X, [], []
     scales = _scales(params, parameterization)
     for k, ((W, b), (a, c)) in enumerate(zip(params, scales)):
@@ -83,9 +112,25 @@ def loss_and_grads(params, X, Y, parameterization: str = "standard", loss: str =
                    sqrt_lam: float = 0.0):
     """Mean minibatch loss of out = f(X) + sqrt_lam * b_aux against one-hot Y, its gradients [(dW, db)] and
     its gradient in b_aux (None without AUX). Explicit backpropagation."""
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    out, ins, pre = forward(params, X, parameterization, keep=True)
+    _check_param(parameterization)
+    X = _validate.matrix(X, "X")
+    _check_params(params, X.shape[1])
+    Y = _validate.matrix(Y, "Y")
+    n_out = np.shape(params[-1][0])[1]
+    if Y.shape != (X.shape[0], n_out):
+        raise ValueError(f"Y must be one-hot targets of shape {(X.shape[0], n_out)}, got {Y.shape}")
+    if b_aux is not None:
+        b_aux = _validate.matrix(b_aux, "b_aux")
+        if b_aux.shape != Y.shape:
+            raise ValueError(f"b_aux must have Y's shape {Y.shape}, got {b_aux.shape}")
+    sqrt_lam = _validate.nonnegative(sqrt_lam, "sqrt_lam")
+    return _loss_and_grads(params, X, Y, parameterization, loss, b_aux, sqrt_lam)
+
+
+def _loss_and_grads(params, X, Y, parameterization, loss, b_aux, sqrt_lam):
+    out, ins, pre = _forward(params, X, parameterization, keep=True)
     if b_aux is not None:
         out = out + sqrt_lam * b_aux
     B = X.shape[0]
@@ -120,6 +165,7 @@ class TrainResult:
     history: dict          # eval-set name -> accuracy at those epochs
     train_loss: np.ndarray  # mean minibatch loss of each recorded epoch (with the AUX term, on the noisy labels)
     params: list           # final weights (AUX variables are not kept: predictions never use them)
+    diverged_epoch: int | None = None   # first epoch whose loss blew up (on_divergence="return"); None if stable
 
     def best(self, on: str) -> int:
         """Index (into ``epochs``) of the highest accuracy on eval set ``on``, first on ties: early stopping."""
@@ -129,71 +175,101 @@ class TrainResult:
 def train(X, labels, n_classes: int, *, depth: int = 2, width: int = 256, parameterization: str = "standard",
           loss: str = "cce", lr=0.05, aux_lambda=0.0, seed=0, epochs: int = 100, batch_size: int = 128,
           momentum: float = 0.9, eval_sets: dict | None = None, eval_every: int = 1,
-          dtype=np.float32) -> list[TrainResult]:
+          dtype=np.float32, on_divergence: str = "raise") -> list[TrainResult]:
     """Train one net per configuration by minibatch SGD with momentum and score it on ``eval_sets``.
 
     ``labels``: one label vector (n,) in 0..C-1, or k of them (k, n) (e.g. several noise levels); ``lr``,
     ``aux_lambda`` and ``seed`` are scalars or length-k lists (scalars broadcast). ``eval_sets`` maps a name to
     (X, y) with clean labels, scored every ``eval_every`` epochs and after the last one.
+
+    A run whose mean epoch loss becomes non-finite or exceeds 1e6 x max(its initial loss, 1) (or whose weights
+    become non-finite) raises ``_validate.TrainingDiverged`` naming the epoch and the loss; with
+    ``on_divergence="return"`` the result is returned with ``diverged_epoch`` set instead (training continues
+    while the weights stay finite, and stops at the epoch they do not).
     """
+    dtype = _validate.float_dtype(dtype)
+    on_divergence = _validate.on_divergence(on_divergence)
     X = _validate.matrix(X, "X").astype(dtype)
     n = X.shape[0]
     C = _validate.positive_int(n_classes, "n_classes")
     if C < 2:
         raise ValueError(f"need at least 2 classes, got {C}")
-    L = np.asarray(labels)
+    L = _validate._array(labels, "labels")
     L = L[None] if L.ndim == 1 else L
-    if L.ndim != 2 or L.shape[1] != n:
+    if L.ndim != 2 or L.shape[1] != n or L.shape[0] == 0:
         raise ValueError(f"labels must be (n,) or (k, n) with n = {n} rows of X, got shape {np.shape(labels)}")
     if L.dtype.kind not in "iu":
-        if not np.all(L == np.round(L)):
-            raise ValueError("labels must be integer class indices")
+        if not np.all(np.isfinite(L)) or not np.all(L == np.round(L)):
+            raise ValueError("labels must be integer class indices (no NaN, inf or fractions)")
         L = L.astype(int)
     if L.min() < 0 or L.max() >= C:
         raise ValueError(f"labels must be in 0..{C - 1}")
     _check_param(parameterization)
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     depth = _validate.positive_int(depth, "depth")
     width = _validate.positive_int(width, "width")
     epochs = _validate.positive_int(epochs, "epochs")
     eval_every = _validate.positive_int(eval_every, "eval_every")
     batch = min(_validate.positive_int(batch_size, "batch_size"), n)
+    momentum = _validate._scalar(momentum, "momentum")
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     k = max(len(L), *(np.size(v) for v in (lr, aux_lambda, seed)))
 
     def bcast(v, name):
-        v = np.atleast_1d(np.asarray(v, dtype=np.float64))
+        try:
+            v = np.atleast_1d(np.asarray(v, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise _validate.ArgumentTypeError(f"{name} must be a number or a list of numbers, got "
+                                              f"{_validate._show(v)}") from None
         if v.ndim != 1 or len(v) not in (1, k):
             raise ValueError(f"{name} has {v.size} entries; expected 1 or {k}")
         return np.broadcast_to(v, (k,)).copy()
 
-    lrs, lams, seeds = bcast(lr, "lr"), bcast(aux_lambda, "aux_lambda"), bcast(seed, "seed").astype(int)
+    for v, name in ((lr, "lr"), (aux_lambda, "aux_lambda"), (seed, "seed")):
+        if isinstance(v, (bool, np.bool_, str, bytes)) or np.asarray(v).dtype.kind == "b":
+            raise _validate.ArgumentTypeError(f"{name} must be a number or a list of numbers, got {_validate._show(v)}")
+    lrs, lams, seeds = bcast(lr, "lr"), bcast(aux_lambda, "aux_lambda"), bcast(seed, "seed")
+    seeds = np.array([_validate.integer(s, "seed", minimum=0, maximum=_validate.SEED_MAX - 1) for s in seeds.tolist()])
     if len(L) not in (1, k):
         raise ValueError(f"labels has {len(L)} rows; expected 1 or {k}")
     L = np.broadcast_to(L, (k, n))
     if np.any(lrs <= 0) or not np.all(np.isfinite(lrs)):
-        raise ValueError("lr must be positive")
+        raise ValueError(f"lr must be a positive finite number, got {_validate._show(lr)}")
     if np.any(lams < 0) or not np.all(np.isfinite(lams)):
-        raise ValueError("aux_lambda must be >= 0")
+        raise ValueError(f"aux_lambda must be a finite number >= 0, got {_validate._show(aux_lambda)}")
     evals = {}
-    for name, (Xv, yv) in (eval_sets or {}).items():
+    if eval_sets is not None and not isinstance(eval_sets, dict):
+        raise _validate.ArgumentTypeError(f"eval_sets must be a dict name -> (X, y), got {type(eval_sets).__name__}")
+    for name, pair in (eval_sets or {}).items():
+        try:
+            Xv, yv = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"eval_sets[{name!r}] must be an (X, y) pair, got {_validate._show(pair)}") from None
         Xv = _validate.matrix(Xv, f"eval_sets[{name!r}] X").astype(dtype)
         if Xv.shape[1] != X.shape[1]:
             raise ValueError(f"eval set {name!r} has {Xv.shape[1]} features, X has {X.shape[1]}")
-        evals[name] = (Xv, np.asarray(yv))
+        yv = _validate._array(yv, f"eval_sets[{name!r}] y")
+        if yv.shape != (Xv.shape[0],):
+            raise ValueError(f"eval_sets[{name!r}] y must be 1-D with one label per row of its X ({Xv.shape[0]}), "
+                             f"got shape {yv.shape}")
+        evals[name] = (Xv, yv)
     eye = np.eye(C, dtype=dtype)
     marks = sorted({e for e in range(eval_every, epochs + 1, eval_every)} | {epochs})
     with threadpool_limits(1):   # minibatch matmuls are small: one BLAS thread is faster, and far faster on a busy machine
         return [_train_one(X, eye[L[j]], lrs[j], lams[j], seeds[j], depth, width, parameterization, loss, epochs,
-                           batch, momentum, evals, marks, dtype) for j in range(k)]
+                           batch, momentum, evals, marks, dtype.type, on_divergence) for j in range(k)]
 
 
-def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum, evals, marks, dtype):
+def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum, evals, marks, dtype,
+               on_divergence="raise"):
     n, C = Y.shape
     rng = np.random.default_rng(seed + 1)
     params = init_params(seed, X.shape[1], C, depth, width, parameterization, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss0 = _loss_and_grads(params, X, Y, parameterization, loss, None, 0.0)[0]   # the reference for divergence
+    diverged = None
     vel = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
     aux = lam > 0
     sqrt_lam = dtype(math.sqrt(lam))
@@ -207,7 +283,7 @@ def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs
         with np.errstate(over="ignore", invalid="ignore"):        # divergence is reported below
             for s in range(n // batch):
                 idx = perm[s * batch:(s + 1) * batch]
-                value, grads, g_aux = loss_and_grads(params, X[idx], Y[idx], parameterization, loss,
+                value, grads, g_aux = _loss_and_grads(params, X[idx], Y[idx], parameterization, loss,
                                                      b_aux[idx] if aux else None, sqrt_lam)
                 epoch_loss.append(value)
                 for (W, b), (vW, vb), (gW, gb) in zip(params, vel, grads):
@@ -221,18 +297,32 @@ def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs
                     v_aux *= momentum
                     v_aux[idx] += g_aux
                     b_aux -= lr * v_aux
-        if not np.all(np.isfinite(params[-1][0])):
-            raise FloatingPointError(f"training diverged (lr = {lr}, {parameterization}, {loss}) at epoch {e}; "
-                                     f"use a smaller learning rate")
+        finite = np.all(np.isfinite(params[-1][0]))
+        mean_loss = float(np.mean(epoch_loss)) if epoch_loss else loss0
+        if diverged is None and (not finite or _validate.first_divergence([mean_loss], loss0) is not None):
+            diverged = e
+            if on_divergence == "raise":
+                state = ("the weights are not finite" if not finite else
+                         "it is not finite" if not math.isfinite(mean_loss) else
+                         f"it exceeds 1e6 x max(the initial loss {loss0:.4g}, 1)")
+                raise _validate.TrainingDiverged(
+                    f"training diverged (lr = {lr}, {parameterization}, {loss}) at epoch {e}: the mean loss of epoch "
+                    f"{e} is {mean_loss:.4g} ({state}); use a smaller learning rate (or pass on_divergence='return' "
+                    f"to get the flagged result)", step=e, loss=mean_loss)
+        if not finite:          # on_divergence="return": nothing more to train
+            break
         if e in marks:
             losses.append(float(np.mean(epoch_loss)))
             for name, (Xv, yv) in evals.items():
-                hist[name].append(float(np.mean(np.argmax(forward(params, Xv, parameterization), axis=1) == yv)))
-    return TrainResult(float(lr), float(lam), int(seed), np.array(marks),
-                       {name: np.array(v) for name, v in hist.items()}, np.array(losses), params)
+                hist[name].append(float(np.mean(np.argmax(_forward(params, Xv, parameterization), axis=1) == yv)))
+    return TrainResult(float(lr), float(lam), int(seed), np.array(marks[:len(losses)]),
+                       {name: np.array(v) for name, v in hist.items()}, np.array(losses), params, diverged)
 
 
 def predict(params, X, parameterization: str = "standard") -> np.ndarray:
     """Class predictions (argmax of the outputs)."""
+    _check_param(parameterization)
+    _check_params(params)
     X = _validate.matrix(X, "X").astype(params[0][0].dtype)
-    return np.argmax(forward(params, X, parameterization), axis=1)
+    _check_params(params, X.shape[1])
+    return np.argmax(_forward(params, X, parameterization), axis=1)

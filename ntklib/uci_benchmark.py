@@ -113,6 +113,9 @@ def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_s
     from . import kernels
     X = _validate.matrix(X, "X").astype(np.float64)
     max_layers = _validate.positive_int(max_layers, "max_layers")
+    _validate.positive(W_std, "W_std")
+    _validate.nonnegative(b_std, "b_std")
+    _validate.positive(max_bytes, "max_bytes")
     order = [(depth, fixed) for depth in range(max_layers) for fixed in range(depth + 1)]
     per_group = max(1, int(max_bytes // (8 * len(X) ** 2)))
     for start in range(0, len(order), per_group):
@@ -125,6 +128,7 @@ def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_s
 def gaussian_kernel(X, g: float) -> np.ndarray:
     """exp(-g ||x - z||^2 / d) (the RBF kernel with gamma = g / d)."""
     X = _validate.matrix(X, "X").astype(np.float64)
+    _validate.positive(g, "g")
     sq = np.einsum("ij,ij->i", X, X)
     D = np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0)
     return np.exp(-g * D / X.shape[1])
@@ -133,17 +137,18 @@ def gaussian_kernel(X, g: float) -> np.ndarray:
 def polynomial_kernel(X, degree: int) -> np.ndarray:
     """(x.z / d + 1)^degree."""
     X = _validate.matrix(X, "X").astype(np.float64)
+    _validate.positive_int(degree, "degree")
     return (X @ X.T / X.shape[1] + 1.0) ** degree
 
 
 # --- metrics --------------------------------------------------------------------------------------------
 
 def _acc_matrix(acc) -> np.ndarray:
-    A = np.asarray(acc, dtype=np.float64)
+    A = _validate._array(acc, "acc").astype(np.float64)
     if A.ndim != 2 or A.size == 0:
-        raise ValueError(f"accuracies must be a (data sets, classifiers) table, got shape {A.shape}")
+        raise ValueError(f"acc (accuracies) must be a (data sets, classifiers) table, got shape {A.shape}")
     if not np.all(np.isfinite(A)) or A.min() < 0 or A.max() > 1:
-        raise ValueError("accuracies must be finite fractions in [0, 1]")
+        raise ValueError("acc (accuracies) must be finite fractions in [0, 1]")
     if np.any(A.max(axis=1) <= 0):
         raise ValueError("a data set on which every classifier has accuracy 0 has no maximum to compare with")
     return A
@@ -173,11 +178,37 @@ def summary_table(acc, names) -> dict:
     """The slide's columns for each classifier: Friedman rank, average accuracy (%) and std, P90, P95 (%), PMA
     (%) and std. ``acc`` is (data sets, classifiers), fractions; std is the population std (numpy default)."""
     A = _acc_matrix(acc)
+    names = _names(names, "names")
     if len(names) != A.shape[1]:
-        raise ValueError(f"{len(names)} names for {A.shape[1]} classifiers")
+        raise ValueError(f"names has {len(names)} entries for {A.shape[1]} classifiers (columns of acc)")
     fr, p90, p95, (pm, ps) = friedman_ranks(A), p_of_max(A, 0.9), p_of_max(A, 0.95), pma(A)
     return {name: (fr[j], 100 * A[:, j].mean(), 100 * A[:, j].std(), 100 * p90[j], 100 * p95[j], pm[j], ps[j])
             for j, name in enumerate(names)}
+
+
+def _names(names, what: str) -> list:
+    """A list of names (not one string, which would be iterated letter by letter)."""
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise _validate.ArgumentTypeError(f"{what} must be a list of names, got {_validate._show(names)}")
+    return list(names)
+
+
+def _max_iter(max_iter) -> int:
+    max_iter = _validate.integer(max_iter, "max_iter", minimum=-1)
+    if max_iter == 0:
+        raise ValueError("max_iter must be a positive integer (or -1 for no limit), got 0")
+    return max_iter
+
+
+def _class_vector(y, name: str, n: int, what: str) -> np.ndarray:
+    y = _validate._array(y, name, "biuf")
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D class labels, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"{name} has length {y.shape[0]}, expected {n} ({what})")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return y
 
 
 # --- fitting --------------------------------------------------------------------------------------------
@@ -191,6 +222,16 @@ def svm_accuracy(K_train, K_test, y_train, y_test, C: float, max_iter: int = 1_0
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import SVC
+    K_train = _validate.matrix(K_train, "K_train")
+    if K_train.shape[0] != K_train.shape[1]:
+        raise ValueError(f"K_train must be square (n_train, n_train), got shape {K_train.shape}")
+    K_test = _validate.matrix(K_test, "K_test")
+    if K_test.shape[1] != K_train.shape[0]:
+        raise ValueError(f"K_test must be (n_test, n_train) with n_train = {K_train.shape[0]}, got shape {K_test.shape}")
+    y_train = _class_vector(y_train, "y_train", K_train.shape[0], "one label per row of K_train")
+    y_test = _class_vector(y_test, "y_test", K_test.shape[0], "one label per row of K_test")
+    C = _validate.positive(C, "C")
+    max_iter = _max_iter(max_iter)
     classes = np.unique(y_train)
     if len(classes) == 1:
         return float(np.mean(y_test == classes[0]))
@@ -208,6 +249,17 @@ def _sub(K, rows, cols):
 def select_kernel_svm(kernels, y, split, folds, C_grid, max_iter: int = 1_000_000):
     """The protocol for a family of precomputed kernels: ``kernels`` yields (hp, K) with K over all n points.
     Returns (validation accuracy per (hp, C), chosen (hp, C), accuracy per fold)."""
+    y = _validate._array(y, "y", "biuf")
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y must be 1-D non-empty class labels, got shape {y.shape}")
+    n = y.shape[0]
+    split = _index_pair(split, "split", n)
+    folds = list(folds) if hasattr(folds, "__iter__") else folds
+    if not isinstance(folds, list) or not folds:
+        raise ValueError(f"folds must be a non-empty list of (train, test) index pairs, got {_validate._show(folds)}")
+    folds = [_index_pair(f, f"folds[{k}]", n) for k, f in enumerate(folds)]
+    C_grid = _C_grid(C_grid)
+    max_iter = _max_iter(max_iter)
     tr, va = split
     val, best, best_acc, best_K = {}, None, -1.0, None
     for hp, K in kernels:
@@ -219,6 +271,35 @@ def select_kernel_svm(kernels, y, split, folds, C_grid, max_iter: int = 1_000_00
                 best, best_acc, best_K = (hp, C), a, K
     fold_acc = [svm_accuracy(_sub(best_K, a, a), _sub(best_K, b, a), y[a], y[b], best[1], max_iter) for a, b in folds]
     return val, best, fold_acc
+
+
+def _C_grid(C_grid) -> list:
+    if isinstance(C_grid, (str, bytes)) or not hasattr(C_grid, "__iter__"):
+        raise _validate.ArgumentTypeError(f"C_grid must be a list of positive numbers, got {_validate._show(C_grid)}")
+    C_grid = list(C_grid)
+    if not C_grid:
+        raise ValueError("C_grid is empty")
+    for k, C in enumerate(C_grid):
+        _validate.positive(C, f"C_grid[{k}]")
+    return C_grid
+
+
+def _index_pair(pair, name: str, n: int):
+    """(train, test) index arrays into n points."""
+    try:
+        a, b = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (train, test) pair of index arrays, got {_validate._show(pair)}") from None
+    out = []
+    for part, idx in (("train", a), ("test", b)):
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+            raise ValueError(f"{name}: the {part} indices must be a non-empty 1-D integer array, got "
+                             f"{_validate._show(idx)}")
+        if idx.min() < 0 or idx.max() >= n:
+            raise ValueError(f"{name}: {part} index out of range 0..{n - 1}")
+        out.append(idx)
+    return tuple(out)
 
 
 def _rf_accuracy(X, y, train, test, max_features, trees, seed):
@@ -237,16 +318,20 @@ def _nn_accuracy(X, y, C, train, test, depth, param, lr, proto) -> float:
     try:
         run = trained_nets.train(X[train], y[train], C, depth=depth, width=proto.nn_width, parameterization=param,
                                  loss="cce", lr=lr, seed=proto.seed, epochs=epochs, batch_size=batch,
-                                 eval_sets={"test": (X[test], y[test])}, eval_every=epochs)[0]
+                                 eval_sets={"test": (X[test], y[test])}, eval_every=epochs, on_divergence="return")[0]
     except FloatingPointError:
+        return 0.0
+    if not np.all(np.isfinite(run.params[-1][0])):   # weights blew up: scores 0 (a merely large loss is kept as it is)
         return 0.0
     return float(run.history["test"][-1])
 
 
 def evaluate(ds, classifier: str, proto: Protocol, kernel_cache: Path | None = None) -> dict:
     """Run the protocol for one classifier on one UCI data set (an ntklib.datasets.UCIDataset)."""
-    if classifier not in CLASSIFIERS:
+    if not isinstance(classifier, str) or classifier not in CLASSIFIERS:
         raise ValueError(f"unknown classifier {classifier!r}; choose from {CLASSIFIERS}")
+    _check_protocol(proto)
+    _check_dataset(ds)
     X, y = ds.X, ds.y
     t0, c0 = time.perf_counter(), time.process_time()
     if classifier in ("NTK", "Gaussian kernel", "Polynomial kernel"):
@@ -282,6 +367,18 @@ def evaluate(ds, classifier: str, proto: Protocol, kernel_cache: Path | None = N
             "seconds": round(time.perf_counter() - t0, 3), "cpu_seconds": round(time.process_time() - c0, 3)}
 
 
+def _check_protocol(proto):
+    if not isinstance(proto, Protocol):
+        raise _validate.ArgumentTypeError(f"proto must be a uci_benchmark.Protocol, got {type(proto).__name__}")
+
+
+def _check_dataset(ds, name: str = "ds"):
+    missing = [a for a in ("X", "y", "train_val_split", "folds") if not hasattr(ds, a)]
+    if missing:
+        raise _validate.ArgumentTypeError(f"{name} must be a UCI data set (ntklib.datasets.load_uci), got "
+                                          f"{type(ds).__name__} without {missing}")
+
+
 def _cached_ntk_family(X, proto, kernel_cache):
     if kernel_cache is None or len(X) > proto.kernel_cache_max_n:
         return ntk_kernel_family(X, proto.max_layers)
@@ -300,6 +397,9 @@ def _cached_ntk_family(X, proto, kernel_cache):
 def ntk_kernel_key(X, max_layers: int, W_std: float = math.sqrt(2.0), b_std: float = 0.0) -> str:
     """The NTK kernel cache key: a hash of the data's bytes (with shape and dtype), the kernel parameters and
     NTK_KERNEL_VERSION, so that an entry computed from other data, parameters or code is never served."""
+    _validate.matrix(X, "X")
+    max_layers = _validate.positive_int(max_layers, "max_layers")
+    W_std, b_std = _validate.positive(W_std, "W_std"), _validate.nonnegative(b_std, "b_std")
     X = np.ascontiguousarray(X)
     params = json.dumps({"max_layers": int(max_layers), "W_std": float(W_std), "b_std": float(b_std),
                          "dtype": str(X.dtype), "version": NTK_KERNEL_VERSION}, sort_keys=True)
@@ -317,6 +417,7 @@ def _fingerprint(*arrays) -> str:
 
 def data_key(ds) -> str:
     """A hash of a data set's content and splits (part of the cache key)."""
+    _check_dataset(ds)
     return _fingerprint(ds.X, ds.y, *ds.train_val_split, *(i for f in ds.folds for i in f))
 
 
@@ -340,8 +441,13 @@ def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=
     (default: the CPUs available, ntklib._fast.workers()), largest data sets first so that the slowest ones do
     not come last; each worker writes its result to the cache as soon as it is done. The results do not depend
     on n_jobs (every evaluation is deterministic and seeded)."""
+    names = _names(names, "names")
+    classifiers = _names(classifiers, "classifiers")
+    _check_protocol(proto)
+    _validate.flag(progress, "progress")
+    _validate.flag(compute, "compute")
     cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "uci"
-    unknown = [c for c in classifiers if c not in CLASSIFIERS]
+    unknown = [c for c in classifiers if not isinstance(c, str) or c not in CLASSIFIERS]
     if unknown:
         raise ValueError(f"unknown classifiers {unknown}; choose from {CLASSIFIERS}")
     if n_jobs is None:
@@ -373,6 +479,9 @@ def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=
 
 def accuracy_table(results, names, classifiers=CLASSIFIERS) -> np.ndarray:
     """(data sets, classifiers) accuracy fractions from :func:`run`'s results."""
+    names, classifiers = _names(names, "names"), _names(classifiers, "classifiers")
+    if not isinstance(results, dict):
+        raise _validate.ArgumentTypeError(f"results must be the dict of uci_benchmark.run, got {type(results).__name__}")
     missing = [(n, c) for n in names for c in classifiers if (n, c) not in results]
     if missing:
         raise KeyError(f"no result for {missing[:3]}{' ...' if len(missing) > 3 else ''}")

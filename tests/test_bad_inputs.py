@@ -1259,3 +1259,571 @@ def test_ode_residual_computes_float64_in_float64_with_x64_off():
     # would exceed it, float64 round-off (~2e-16 / eta) is far below 1e-3 of it
     for eta, (got, ref) in res.items():
         assert 0 < ref and abs(got - ref) <= 1e-3 * ref, f"eta={eta}: ode_residual {got} vs float64 reference {ref}"
+
+
+# --- Sections 4 and 5: uci_benchmark, trained_nets, graph_benchmark, gntk, evolution, deepnets ---------
+
+from types import SimpleNamespace  # noqa: E402
+
+from ntklib import deepnets, evolution, gntk, graph_benchmark, trained_nets, uci_benchmark  # noqa: E402
+
+XU = np.random.default_rng(4).standard_normal((6, 3))
+KU = XU @ XU.T + np.eye(6)
+YU = np.array([0, 1, 0, 1, 0, 1])
+ACC = np.array([[0.9, 0.8], [0.7, 0.75]])
+SPLIT = (np.arange(4), np.arange(4, 6))
+TNP = trained_nets.init_params(0, 3, 2, 1, 4)
+Y1H = np.eye(2)[YU]
+UCI_DS = SimpleNamespace(name="toy", X=XU, y=YU, n_classes=2, train_val_split=SPLIT, folds=(SPLIT,))
+EDGE = np.array([[0, 1], [1, 0]])
+GRAPHS = [SimpleNamespace(adjacency=EDGE, features=np.eye(2)),
+          SimpleNamespace(adjacency=np.zeros((1, 1)), features=np.array([[1.0, 0.0]]))]
+CFG = gntk.GNTKConfig(1, 1)
+GDS = SimpleNamespace(name="toy", graphs=GRAPHS, labels=np.array([0, 1]), n_classes=2,
+                      folds=[(np.array([0]), np.array([1])), (np.array([1]), np.array([0]))])
+DN = deepnets.init_mlp(0, [3, 4, 2])
+FAM = deepnets.init_depth_family(0, 2, 3, 4, 2)
+KER = [np.eye(3), np.eye(3) + 0.1]
+PROBE = np.array([0, 0, 1, 1, 2, 2])
+
+
+def _gnn_params():
+    import jax
+    return gntk.init_gnn(jax.random.PRNGKey(0), 2, 3, CFG)
+
+
+UCI = [
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:5], 1.0),
+         ValueError, r"y_test has length 1, expected 2", "svm-ytest-len"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:3], YU[4:], 1.0),
+         ValueError, r"y_train has length 3, expected 4", "svm-ytrain-len"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:], 0.0),
+         ValueError, "C must be a positive finite number, got 0.0", "svm-C0"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:], NAN),
+         ValueError, "C must be a positive finite number, got nan", "svm-Cnan"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:], "1"),
+         TypeError, "C must be a real number", "svm-Cstr"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :3], KU[4:, :4], YU[:4], YU[4:], 1.0),
+         ValueError, "K_train must be square", "svm-Ktrain-square"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :3], YU[:4], YU[4:], 1.0),
+         ValueError, r"K_test must be \(n_test, n_train\) with n_train = 4", "svm-Ktest-cols"),
+    case(lambda: uci_benchmark.svm_accuracy(np.full((4, 4), NAN), KU[4:, :4], YU[:4], YU[4:], 1.0),
+         ValueError, "K_train contains NaN", "svm-Ktrain-nan"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:], 1.0, max_iter=0),
+         ValueError, "max_iter must be a positive integer", "svm-maxiter0"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], YU[4:], 1.0, max_iter=1.5),
+         ValueError, r"max_iter .* got 1\.5", "svm-maxiter-frac"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4, None], YU[4:], 1.0),
+         ValueError, "y_train must be 1-D", "svm-ytrain-2d"),
+    case(lambda: uci_benchmark.svm_accuracy(KU[:4, :4], KU[4:, :4], YU[:4], np.array([0.0, NAN]), 1.0),
+         ValueError, "y_test contains NaN", "svm-ytest-nan"),
+    case(lambda: uci_benchmark.gaussian_kernel(XU, -1.0), ValueError, "g must be a positive finite number, got -1.0",
+         "gauss-neg"),
+    case(lambda: uci_benchmark.gaussian_kernel(XU, NAN), ValueError, "g must be a positive", "gauss-nan"),
+    case(lambda: uci_benchmark.gaussian_kernel(XU[0], 1.0), ValueError, "X must be 2-D", "gauss-1d"),
+    case(lambda: uci_benchmark.polynomial_kernel(XU, 1.5), ValueError, r"degree must be a positive integer, got 1\.5",
+         "poly-frac"),
+    case(lambda: uci_benchmark.polynomial_kernel(XU, 0), ValueError, "degree must be a positive integer, got 0", "poly-0"),
+    case(lambda: uci_benchmark.polynomial_kernel(XU, "2"), TypeError, "degree must be a positive integer", "poly-str"),
+    case(lambda: next(uci_benchmark.ntk_kernel_family(XU, 0)), ValueError, "max_layers must be a positive integer",
+         "family-L0"),
+    case(lambda: next(uci_benchmark.ntk_kernel_family(XU, 2, W_std=-1.0)), ValueError, "W_std must be a positive",
+         "family-Wstd"),
+    case(lambda: next(uci_benchmark.ntk_kernel_family(XU, 2, b_std=NAN)), ValueError, "b_std must be a finite number",
+         "family-bstd"),
+    case(lambda: next(uci_benchmark.ntk_kernel_family(XU, 2, max_bytes=0)), ValueError, "max_bytes must be a positive",
+         "family-maxbytes"),
+    case(lambda: uci_benchmark.friedman_ranks([["a", "b"]]), TypeError, "acc must be a real numeric array", "fr-str"),
+    case(lambda: uci_benchmark.friedman_ranks([0.9, 0.8]), ValueError, r"acc .* table, got shape \(2,\)", "fr-1d"),
+    case(lambda: uci_benchmark.friedman_ranks([[0.9, 1.2]]), ValueError, r"acc .* fractions in \[0, 1\]", "fr-high"),
+    case(lambda: uci_benchmark.p_of_max(ACC, 1.5), ValueError, "frac must be a probability", "pmax-frac"),
+    case(lambda: uci_benchmark.pma([[0.9, NAN]]), ValueError, "acc .* finite", "pma-nan"),
+    case(lambda: uci_benchmark.summary_table(ACC, "AB"), TypeError, "names must be a list of names", "summary-str"),
+    case(lambda: uci_benchmark.summary_table(ACC, ["A"]), ValueError, "names has 1 entries for 2 classifiers",
+         "summary-len"),
+    case(lambda: uci_benchmark.select_kernel_svm([("a", KU)], YU, SPLIT, [SPLIT], []), ValueError, "C_grid is empty",
+         "select-Cgrid-empty"),
+    case(lambda: uci_benchmark.select_kernel_svm([("a", KU)], YU, SPLIT, [SPLIT], [1.0, -1.0]),
+         ValueError, r"C_grid\[1\] must be a positive", "select-Cgrid-neg"),
+    case(lambda: uci_benchmark.select_kernel_svm([("a", KU)], YU, (np.arange(4), np.array([4, 9])), [SPLIT], [1.0]),
+         ValueError, r"split: test index out of range 0\.\.5", "select-split-range"),
+    case(lambda: uci_benchmark.select_kernel_svm([("a", KU)], YU, SPLIT, [], [1.0]),
+         ValueError, "folds must be a non-empty list", "select-folds-empty"),
+    case(lambda: uci_benchmark.select_kernel_svm([("a", KU)], YU, SPLIT, [SPLIT], [1.0], max_iter=-2),
+         ValueError, "max_iter must be an integer >= -1", "select-maxiter"),
+    case(lambda: uci_benchmark.evaluate(UCI_DS, "SVM", uci_benchmark.Protocol()), ValueError,
+         "unknown classifier 'SVM'", "eval-clf"),
+    case(lambda: uci_benchmark.evaluate(UCI_DS, "RF", {}), TypeError, "proto must be a uci_benchmark.Protocol",
+         "eval-proto"),
+    case(lambda: uci_benchmark.evaluate(None, "RF", uci_benchmark.Protocol()), TypeError, "ds must be a UCI data set",
+         "eval-ds"),
+    case(lambda: uci_benchmark.ntk_kernel_key(XU, 0), ValueError, "max_layers must be a positive integer", "key-L0"),
+    case(lambda: uci_benchmark.ntk_kernel_key([[1.0, NAN]], 2), ValueError, "X contains NaN", "key-nan"),
+    case(lambda: uci_benchmark.data_key(None), TypeError, "ds must be a UCI data set", "datakey-none"),
+    case(lambda: uci_benchmark.run("iris", cache_dir="unused"), TypeError, "names must be a list of names", "run-str"),
+    case(lambda: uci_benchmark.run(["iris"], ["SVM"], cache_dir="unused"), ValueError, r"unknown classifiers \['SVM'\]",
+         "run-clf"),
+    case(lambda: uci_benchmark.run(["iris"], cache_dir="unused", n_jobs=0), ValueError, "n_jobs must be a positive",
+         "run-njobs"),
+    case(lambda: uci_benchmark.run(["iris"], cache_dir="unused", progress="yes"), TypeError,
+         "progress must be True or False", "run-progress"),
+    case(lambda: uci_benchmark.run(["iris"], proto=None, cache_dir="unused"), TypeError, "proto must be a",
+         "run-proto"),
+    case(lambda: uci_benchmark.accuracy_table({}, "iris"), TypeError, "names must be a list", "acctable-str"),
+    case(lambda: uci_benchmark.accuracy_table([], ["iris"]), TypeError, "results must be the dict", "acctable-results"),
+]
+
+_TN = dict(depth=1, width=4, epochs=2, batch_size=3)
+TRAINED_NETS = [
+    case(lambda: trained_nets.train(10 * XU, YU, 2, lr=1e6, **_TN), TrainingDiverged, "diverged .* at epoch 1: the mean loss",
+         "train-diverge"),
+    case(lambda: trained_nets.train(XU, YU, 2, lr=0.0, **_TN), ValueError, "lr must be a positive finite number", "train-lr0"),
+    case(lambda: trained_nets.train(XU, YU, 2, lr=NAN, **_TN), ValueError, "lr must be a positive", "train-lr-nan"),
+    case(lambda: trained_nets.train(XU, YU, 2, lr="0.1", **_TN), TypeError, "lr must be a number", "train-lr-str"),
+    case(lambda: trained_nets.train(XU, YU, 2, lr=True, **_TN), TypeError, "lr must be a number", "train-lr-bool"),
+    case(lambda: trained_nets.train(XU, YU, 2, seed=-1, **_TN), ValueError, "seed must be an integer in", "train-seed-neg"),
+    case(lambda: trained_nets.train(XU, YU, 2, seed=1.5, **_TN), ValueError, r"seed .* got 1\.5", "train-seed-frac"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1, width=4, epochs=0), ValueError,
+         "epochs must be a positive integer, got 0", "train-epochs0"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1, width=4, epochs=2.5), ValueError,
+         r"epochs must be a positive integer, got 2\.5", "train-epochs-frac"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1, width=4, epochs=NAN), ValueError, "epochs .* got nan",
+         "train-epochs-nan"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1, width=-3), ValueError, "width must be a positive integer, got -3",
+         "train-width-neg"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1.5, width=4), ValueError, r"depth .* got 1\.5", "train-depth-frac"),
+    case(lambda: trained_nets.train(XU, YU, 2, depth=1, width=4, batch_size=0), ValueError,
+         "batch_size must be a positive integer", "train-batch0"),
+    case(lambda: trained_nets.train(XU, YU, 2, momentum=1.0, **_TN), ValueError, r"momentum must be in \[0, 1\)",
+         "train-momentum"),
+    case(lambda: trained_nets.train(XU, YU, 2, momentum="0.9", **_TN), TypeError, "momentum must be a real number",
+         "train-momentum-str"),
+    case(lambda: trained_nets.train(XU, YU, 2, aux_lambda=-1.0, **_TN), ValueError, "aux_lambda must be a finite number >= 0",
+         "train-aux-neg"),
+    case(lambda: trained_nets.train(XU, YU, 2, aux_lambda=NAN, **_TN), ValueError, "aux_lambda", "train-aux-nan"),
+    case(lambda: trained_nets.train(XU, [0, 1, NAN, 1, 0, 1], 2, **_TN), ValueError, "labels must be integer class",
+         "train-labels-nan"),
+    case(lambda: trained_nets.train(XU, YU + 1, 2, **_TN), ValueError, r"labels must be in 0\.\.1", "train-labels-range"),
+    case(lambda: trained_nets.train(XU, YU[:4], 2, **_TN), ValueError, "labels must be .* n = 6 rows", "train-labels-len"),
+    case(lambda: trained_nets.train(XU, ["a"] * 6, 2, **_TN), TypeError, "labels must be a real numeric array",
+         "train-labels-str"),
+    case(lambda: trained_nets.train(XU, YU, 1, **_TN), ValueError, "need at least 2 classes", "train-nclasses"),
+    case(lambda: trained_nets.train(XU, YU, 2, parameterization="he", **_TN), ValueError, "parameterization must be one of",
+         "train-param"),
+    case(lambda: trained_nets.train(XU, YU, 2, loss="hinge", **_TN), ValueError, "loss must be one of", "train-loss"),
+    case(lambda: trained_nets.train(XU, YU, 2, dtype=np.int32, **_TN), ValueError, "dtype must be float32 or float64",
+         "train-dtype"),
+    case(lambda: trained_nets.train(XU, YU, 2, on_divergence="ignore", **_TN), ValueError, "on_divergence must be one of",
+         "train-ondiv"),
+    case(lambda: trained_nets.train(XU, YU, 2, eval_sets={"v": (XU, YU[:2])}, **_TN), ValueError,
+         r"eval_sets\['v'\] y must be 1-D with one label per row", "train-eval-len"),
+    case(lambda: trained_nets.train(XU, YU, 2, eval_sets=[(XU, YU)], **_TN), TypeError, "eval_sets must be a dict",
+         "train-eval-type"),
+    case(lambda: trained_nets.train(XU, YU, 2, eval_sets={"v": XU}, **_TN), ValueError, r"eval_sets\['v'\] must be an \(X, y\) pair",
+         "train-eval-pair"),
+    case(lambda: trained_nets.init_params(0, 3, 2, 1, 0), ValueError, "width must be a positive integer, got 0", "init-width0"),
+    case(lambda: trained_nets.init_params(-1, 3, 2, 1, 4), ValueError, "seed must be an integer in", "init-seed"),
+    case(lambda: trained_nets.init_params(0, 3, 2, 1, 4, dtype=np.int64), ValueError, "dtype must be float32 or float64",
+         "init-dtype"),
+    case(lambda: trained_nets.init_params(0, 3, 2, 1, 4, parameterization=None), ValueError, "parameterization must be one of",
+         "init-param"),
+    case(lambda: trained_nets.forward(TNP, np.ones((2, 5))), ValueError, "X has 5 features but params' first layer takes 3",
+         "fwd-features"),
+    case(lambda: trained_nets.forward(None, XU), TypeError, "params must be a non-empty list of", "fwd-params"),
+    case(lambda: trained_nets.forward(TNP, XU, keep="yes"), TypeError, "keep must be True or False", "fwd-keep"),
+    case(lambda: trained_nets.forward(TNP, [[1.0, NAN, 0.0]]), ValueError, "X contains NaN", "fwd-nan"),
+    case(lambda: trained_nets.loss_and_grads(TNP, XU, Y1H[:4]), ValueError, r"Y must be one-hot targets of shape \(6, 2\)",
+         "lag-Y"),
+    case(lambda: trained_nets.loss_and_grads(TNP, XU, Y1H, sqrt_lam=-1.0, b_aux=Y1H), ValueError,
+         "sqrt_lam must be a finite number >= 0", "lag-sqrtlam"),
+    case(lambda: trained_nets.loss_and_grads(TNP, XU, Y1H, loss="l1"), ValueError, "loss must be one of", "lag-loss"),
+    case(lambda: trained_nets.loss_and_grads(TNP, XU, Y1H, b_aux=Y1H[:2]), ValueError, "b_aux must have Y's shape",
+         "lag-baux"),
+    case(lambda: trained_nets.predict(TNP, [[1.0, 2.0, INF]]), ValueError, "X contains NaN or inf", "predict-inf"),
+    case(lambda: trained_nets.predict([(np.ones(3), np.ones(3))], XU), TypeError, "params must be a non-empty list",
+         "predict-params"),
+    case(lambda: trained_nets.predict(TNP, XU, "he"), ValueError, "parameterization must be one of", "predict-param"),
+]
+
+GRAPH_BENCHMARK = [
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU, GDS.folds, [1.0], n_jobs=1), ValueError,
+         r"y must be 1-D with one label per row of K \(2\)", "fold-y-len"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU[:2], GDS.folds, [], n_jobs=1), ValueError,
+         "C_grid is empty", "fold-Cgrid"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU[:2], GDS.folds, [NAN], n_jobs=1), ValueError,
+         r"C_grid\[0\] must be a positive", "fold-C-nan"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU[:2], [(np.array([0]), np.array([2]))], [1.0], n_jobs=1),
+         ValueError, r"folds\[0\]: test index out of range", "fold-range"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(NOT_SYM, YU[:2], GDS.folds, [1.0], n_jobs=1), ValueError,
+         "K is not symmetric", "fold-K-sym"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU[:2], GDS.folds, [1.0], n_jobs=0), ValueError,
+         "n_jobs must be a positive integer", "fold-njobs"),
+    case(lambda: graph_benchmark.fold_accuracies_svm(KU[:2, :2], YU[:2], 10, [1.0], n_jobs=1), TypeError,
+         "folds must be a list of", "fold-folds-int"),
+    case(lambda: graph_benchmark.select([0.5, 0.6]), ValueError, r"acc must be a \(settings >= 1, folds >= 2\) table",
+         "select-1d"),
+    case(lambda: graph_benchmark.select([[0.5, NAN]]), ValueError, "acc contains NaN", "select-nan"),
+    case(lambda: graph_benchmark.select([["a", "b"]]), TypeError, "acc must be a real numeric array", "select-str"),
+    case(lambda: graph_benchmark.graphs_key([None]), TypeError, r"graphs\[0\] must have adjacency and features",
+         "gkey-none"),
+    case(lambda: graph_benchmark.graphs_key(5), TypeError, "graphs must be a list of graphs", "gkey-int"),
+    case(lambda: graph_benchmark.gntk_grams(GDS, CFG, cache_dir="unused"), TypeError, "configs must be a list of",
+         "grams-single-cfg"),
+    case(lambda: graph_benchmark.gntk_grams(GDS, [CFG], cache_dir="unused", chunk_nodes=0), ValueError,
+         "chunk_nodes must be a positive integer", "grams-chunk"),
+    case(lambda: graph_benchmark.gntk_grams(None, [CFG], cache_dir="unused"), TypeError, "ds must be a graph data set",
+         "grams-ds"),
+    case(lambda: graph_benchmark.gntk_grams(GDS, [CFG, "sum"], cache_dir="unused"), TypeError,
+         r"configs\[1\] must be a gntk.GNTKConfig", "grams-cfg-str"),
+    case(lambda: graph_benchmark.train_gnn_cv(GDS, hidden=0), ValueError, "hidden must be a positive integer, got 0",
+         "gnn-hidden"),
+    case(lambda: graph_benchmark.train_gnn_cv(GDS, epochs=2.5), ValueError, r"epochs .* got 2\.5", "gnn-epochs"),
+    case(lambda: graph_benchmark.train_gnn_cv(GDS, lr=0.0), ValueError, "lr must be a positive", "gnn-lr"),
+    case(lambda: graph_benchmark.train_gnn_cv(GDS, seed=-1), ValueError, "seed must be an integer in", "gnn-seed"),
+    case(lambda: graph_benchmark.train_gnn_cv(GDS, aggregation="max"), ValueError, "aggregation must be one of",
+         "gnn-aggr"),
+    case(lambda: graph_benchmark.train_gnn_cv(None), TypeError, "ds must be a graph data set", "gnn-ds"),
+]
+
+GNTK = [
+    case(lambda: gntk.GNTKConfig(0, 1), ValueError, "blocks must be a positive integer, got 0", "cfg-blocks"),
+    case(lambda: gntk.GNTKConfig(1, 1, "sum", "yes"), TypeError, "jk must be True or False", "cfg-jk"),
+    case(lambda: gntk.GNTKConfig(1, 1, "max"), ValueError, "aggregation must be one of", "cfg-aggr"),
+    case(lambda: gntk.GNTKConfig(1, 1, ["sum"]), ValueError, "aggregation must be one of", "cfg-aggr-list"),
+    case(lambda: gntk.gntk_gram(GRAPHS, None), TypeError, "cfg must be a gntk.GNTKConfig", "gram-cfg"),
+    case(lambda: gntk.gntk_gram(GRAPHS, CFG, chunk_nodes=0), ValueError, "chunk_nodes must be a positive", "gram-chunk"),
+    case(lambda: gntk.gntk_gram(GRAPHS, CFG, return_nngp="yes"), TypeError, "return_nngp must be True or False",
+         "gram-nngp"),
+    case(lambda: gntk.gntk_gram(GRAPHS, CFG, all_blocks=1), TypeError, "all_blocks must be True or False", "gram-allblocks"),
+    case(lambda: gntk.gntk_gram([], CFG), ValueError, "need at least one graph", "gram-empty"),
+    case(lambda: gntk.gntk_gram([SimpleNamespace(adjacency=EDGE, features=np.array([[1.0], [NAN]]))], CFG), ValueError,
+         "graph 0: adjacency and features must be finite", "gram-nan"),
+    case(lambda: gntk.gntk_gram([SimpleNamespace(adjacency=np.array([[0, 1], [0, 0]]), features=np.eye(2))], CFG),
+         ValueError, "graph 0: adjacency must be symmetric", "gram-asym"),
+    case(lambda: gntk.gntk_gram([GRAPHS[0], SimpleNamespace(adjacency=np.zeros((1, 1)), features=np.ones((1, 3)))], CFG),
+         ValueError, "graph 1 has 3 node features, graph 0 has 2", "gram-features"),
+    case(lambda: gntk.gntk_gram(GRAPHS, CFG, progress=5), TypeError, "progress must be None or a function", "gram-progress"),
+    case(lambda: gntk.gntk_gram(GRAPHS, CFG, n_jobs=0), ValueError, "n_jobs must be a positive integer", "gram-njobs"),
+    case(lambda: gntk.gntk_gram([SimpleNamespace(adjacency=EDGE, features=np.array(["a", "b"]))], CFG), TypeError,
+         r"graphs\[0\].features must be a real numeric array", "gram-features-str"),
+    case(lambda: gntk.normalize(np.array([[-1.0, 0.0], [0.0, 1.0]])), ValueError,
+         r"K: graph 0 has a self-kernel K\[0, 0\] = -1 <= 0", "normalize-neg"),
+    case(lambda: gntk.normalize(NOT_SYM), ValueError, "K is not symmetric", "normalize-sym"),
+    case(lambda: gntk.init_gnn(__import__("jax").random.PRNGKey(0), 2, 0, CFG), ValueError,
+         "width must be a positive integer, got 0", "initgnn-width"),
+    case(lambda: gntk.init_gnn(__import__("jax").random.PRNGKey(0), 1.5, 3, CFG), ValueError, r"d_in .* got 1\.5",
+         "initgnn-din"),
+    case(lambda: gntk.init_gnn(__import__("jax").random.PRNGKey(0), 2, 3, None), TypeError, "cfg must be a gntk.GNTKConfig",
+         "initgnn-cfg"),
+    case(lambda: gntk.init_gnn(0, 2, 3, CFG), TypeError, "key must be a JAX PRNG key", "initgnn-key"),
+    case(lambda: gntk.gnn_apply(_gnn_params(), np.eye(2), np.eye(2), np.ones((1, 2)), None), TypeError,
+         "cfg must be a gntk.GNTKConfig", "apply-cfg"),
+    case(lambda: gntk.gnn_apply(None, np.eye(2), np.eye(2), np.ones((1, 2)), CFG), TypeError,
+         "params must be the dict of gntk.init_gnn", "apply-params"),
+    case(lambda: gntk.gnn_apply(_gnn_params(), np.eye(3), np.eye(2), np.ones((1, 2)), CFG), ValueError,
+         "agg .* must agree", "apply-shapes"),
+    case(lambda: gntk.empirical_gntk(GRAPHS, 0, CFG), ValueError, "width must be a positive integer, got 0", "egntk-width"),
+    case(lambda: gntk.empirical_gntk(GRAPHS, 3, CFG, seeds=[-1]), ValueError, "seeds entry must be an integer in",
+         "egntk-seed"),
+    case(lambda: gntk.empirical_gntk(GRAPHS, 3, CFG, seeds=[]), ValueError, "seeds is empty", "egntk-seeds-empty"),
+    case(lambda: gntk.empirical_gntk(GRAPHS, 3, CFG, seeds="0"), TypeError, "seeds must be a list of seeds", "egntk-seeds-str"),
+    case(lambda: gntk.empirical_gntk(GRAPHS, 3, "sum"), TypeError, "cfg must be a gntk.GNTKConfig", "egntk-cfg"),
+    case(lambda: gntk.sample_outputs(GRAPHS, 3, CFG, n_samples=0), ValueError, "n_samples must be a positive integer",
+         "sample-n"),
+    case(lambda: gntk.sample_outputs(GRAPHS, 3, CFG, seed=-1), ValueError, "seed must be an integer in", "sample-seed"),
+    case(lambda: gntk.sample_outputs(GRAPHS, 3, CFG, batch=0), ValueError, "batch must be a positive integer", "sample-batch"),
+    case(lambda: gntk.sample_outputs(GRAPHS, NAN, CFG), ValueError, "width must be a positive integer, got nan",
+         "sample-width"),
+]
+
+_H = np.eye(3)
+EVOLUTION = [
+    case(lambda: evolution.kernel_velocity([_H, _H], [0.0, np.nan]), ValueError, r"times must be finite, but times\[1\] = nan",
+         "vel-nan"),
+    case(lambda: evolution.kernel_velocity([_H, _H], [0.0, INF]), ValueError, "times must be finite", "vel-inf"),
+    case(lambda: evolution.kernel_velocity([_H, _H], ["a", "b"]), TypeError, "times must be a real numeric array",
+         "vel-str"),
+    case(lambda: evolution.kernel_velocity(5, [0.0, 1.0]), TypeError, "kernels must be a list of kernel matrices",
+         "vel-kernels-int"),
+    case(lambda: evolution.kernel_velocity(KER, [1.0, 0.0]), ValueError, "times must be strictly increasing", "vel-order"),
+    case(lambda: evolution.kernel_velocity([_H, np.full((3, 3), NAN)], [0.0, 1.0]), ValueError, "K2 contains NaN",
+         "vel-kernel-nan"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 1, -1), ValueError, "seed must be an integer in .* got -1",
+         "probe-seed-neg"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 1, 1.5), ValueError, r"seed .* got 1\.5", "probe-seed-frac"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 1, "0"), TypeError, "seed must be an integer", "probe-seed-str"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 0, 0), ValueError, "per_class must be a positive integer, got 0",
+         "probe-perclass"),
+    case(lambda: evolution.class_sorted_probe([0.0, NAN, 1.0], 1, 0), ValueError, "labels contains NaN", "probe-labels-nan"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 1, 0, classes=[0, 0]), ValueError, "classes lists a class twice",
+         "probe-classes-dup"),
+    case(lambda: evolution.class_sorted_probe(PROBE[None], 1, 0), ValueError, "labels must be 1-D", "probe-labels-2d"),
+    case(lambda: evolution.class_sorted_probe(PROBE, 3, 0), ValueError, "fewer than per_class=3", "probe-too-few"),
+    case(lambda: evolution.class_structure(_H, [0, 1, 1], include_diagonal="no"), TypeError,
+         "include_diagonal must be True or False", "cs-diag"),
+    case(lambda: evolution.class_structure(_H, [0.0, 1.0, NAN]), ValueError, "labels contains NaN", "cs-nan"),
+    case(lambda: evolution.class_structure(_H, [0, 1]), ValueError, r"labels must be 1-D with one entry per row of K \(3\)",
+         "cs-len"),
+    case(lambda: evolution.class_structure(_H, [0, 0, 0]), ValueError, "at least two classes", "cs-one-class"),
+    case(lambda: evolution.class_structure(NOT_SYM, [0, 1]), ValueError, "K is not symmetric", "cs-sym"),
+    case(lambda: evolution.kernel_distance(_H, np.eye(2)), ValueError, "K1 and K2 must have the same shape", "kd-shape"),
+    case(lambda: evolution.kernel_distance(_H, np.zeros((3, 3))), ValueError, "undefined for a zero kernel", "kd-zero"),
+    case(lambda: evolution.kernel_distance([[NAN]], [[1.0]]), ValueError, "K1 contains NaN", "kd-nan"),
+    case(lambda: evolution.distances_from([], _H), ValueError, "kernels is empty", "dist-empty"),
+    case(lambda: evolution.distances_from(KER, [[NAN]]), ValueError, "reference contains NaN", "dist-ref-nan"),
+    case(lambda: evolution.distances_from("K", _H), TypeError, "kernels must be a list", "dist-str"),
+    case(lambda: evolution.relative_change(np.zeros((3, 3)), _H), ValueError, "undefined for K0 = 0", "rel-zero"),
+    case(lambda: evolution.relative_change(_H, np.eye(2)), ValueError, "K0 and K1 must have the same shape", "rel-shape"),
+    case(lambda: evolution.empirical_ntk(None, DN, XU), TypeError, "apply_fn must be a function", "entk-fn"),
+    case(lambda: evolution.empirical_ntk(deepnets.mlp_apply, {}, XU), TypeError, "params must be a pytree of arrays",
+         "entk-params"),
+    case(lambda: evolution.empirical_ntk(deepnets.mlp_apply, DN, XU, chunk_size=0), ValueError,
+         "chunk_size must be a positive integer", "entk-chunk"),
+    case(lambda: evolution.empirical_ntk(deepnets.mlp_apply, DN, XU, np.ones((2, 4))), ValueError,
+         "X1 and X2 have different feature dimensions", "entk-dims"),
+    case(lambda: evolution.one_step_ntk_change(deepnets.mlp_apply, DN, XU[0], [0.0, 1.0], 0.0), ValueError,
+         "lr must be a positive finite number", "onestep-lr"),
+    case(lambda: evolution.one_step_ntk_change(deepnets.mlp_apply, DN, XU[0], [0.0, NAN], 0.1), ValueError,
+         "y must be a finite scalar or 1-D target", "onestep-y-nan"),
+    case(lambda: evolution.one_step_ntk_change(deepnets.mlp_apply, DN, XU[0], [0.0, 1.0], 0.1, batched="yes"), TypeError,
+         "batched must be True or False", "onestep-batched"),
+    case(lambda: evolution.one_step_ntk_change("mlp", DN, XU[0], [0.0, 1.0], 0.1), TypeError, "apply_fn must be a function",
+         "onestep-fn"),
+    case(lambda: evolution.one_step_ntk_change(deepnets.mlp_apply, DN, XU[0], "y", 0.1), TypeError,
+         "y must be a real numeric array", "onestep-y-str"),
+    case(lambda: evolution.ntk_diagonal(deepnets.mlp_apply, DN, XU), ValueError, r"x must be 1-D, got shape \(6, 3\)",
+         "diag-x-2d"),
+    case(lambda: evolution.ntk_diagonal(deepnets.mlp_apply, DN, XU[0], batched=1), TypeError,
+         "batched must be True or False", "diag-batched"),
+    case(lambda: evolution.ntk_diagonal(deepnets.mlp_apply, [np.ones(3, int)], XU[0]), TypeError,
+         "params must hold floating-point arrays", "diag-int-params"),
+]
+
+_SGD = deepnets.SGD(0.1)
+DEEPNETS = [
+    case(lambda: deepnets.init_mlp(-1, [3, 2]), ValueError, "seed must be an integer in .* got -1", "init-seed-neg"),
+    case(lambda: deepnets.init_mlp((1, -1), [3, 2]), ValueError, r"seed\[1\] must be an integer in", "init-seed-tuple"),
+    case(lambda: deepnets.init_mlp(1.5, [3, 2]), ValueError, r"seed .* got 1\.5", "init-seed-frac"),
+    case(lambda: deepnets.init_mlp(0, [3]), ValueError, "sizes must list the input width", "init-sizes-short"),
+    case(lambda: deepnets.init_mlp(0, "34"), TypeError, "sizes must be a list of layer widths", "init-sizes-str"),
+    case(lambda: deepnets.init_mlp(0, [3, 0]), ValueError, r"sizes\[1\] must be a positive integer, got 0", "init-sizes0"),
+    case(lambda: deepnets.init_mlp(0, [3, 2], sigma_w2=0.0), ValueError, "sigma_w2 must be a positive", "init-sw"),
+    case(lambda: deepnets.init_mlp(0, [3, 2], sigma_b2=-1.0), ValueError, "sigma_b2 must be a finite number >= 0",
+         "init-sb-neg"),
+    case(lambda: deepnets.init_mlp(0, [3, 2], sigma_b2="0"), TypeError, "sigma_b2 must be a real number", "init-sb-str"),
+    case(lambda: deepnets.init_mlp(0, [3, 2], bias="yes"), TypeError, "bias must be True or False", "init-bias"),
+    case(lambda: deepnets.init_mlp(0, [3, 2], dtype=np.int32), ValueError, "dtype must be a floating-point dtype",
+         "init-dtype"),
+    case(lambda: deepnets.init_mlp_batch(0, 0, [3, 2]), ValueError, "count must be a positive integer, got 0", "batch-count"),
+    case(lambda: deepnets.init_mlp_batch(0, 1.5, [3, 2]), ValueError, r"count .* got 1\.5", "batch-count-frac"),
+    case(lambda: deepnets.init_mlp_at(0, [-1], [3, 2]), ValueError, "indices entry must be a non-negative integer",
+         "at-index-neg"),
+    case(lambda: deepnets.init_mlp_at(0, [1.5], [3, 2]), ValueError, r"indices entry .* got 1\.5", "at-index-frac"),
+    case(lambda: deepnets.init_mlp_at(-1, [0], [3, 2]), ValueError, "seed must be an integer in", "at-seed"),
+    case(lambda: deepnets.init_mlp_at(0, 5, [3, 2]), TypeError, "indices must be a list", "at-indices-int"),
+    case(lambda: deepnets.init_mlp_at(0, [], [3, 2]), ValueError, "indices is empty", "at-indices-empty"),
+    case(lambda: deepnets.layers(None), TypeError, "params must be a tuple of", "layers-none"),
+    case(lambda: deepnets.mlp_apply(DN, np.ones((2, 5))), ValueError, r"X must be \(n, 3\) or \(3,\)", "apply-features"),
+    case(lambda: deepnets.mlp_apply([{"b": 1}], XU), TypeError, "params must be a tuple of", "apply-params"),
+    case(lambda: deepnets.num_params(()), TypeError, "params must be a pytree of arrays", "nparams-empty"),
+    case(lambda: deepnets.mlp_ntk(DN, np.ones((2, 4))), ValueError, "X1 has 4 features but the network's input width is 3",
+         "ntk-features"),
+    case(lambda: deepnets.mlp_ntk(DN, XU, [[NAN, 0.0, 0.0]]), ValueError, "X2 contains NaN", "ntk-X2-nan"),
+    case(lambda: deepnets.mse(np.ones((4, 2)), np.ones(4)), ValueError, "outputs and targets must have the same",
+         "mse-shape"),
+    case(lambda: deepnets.cross_entropy(np.ones((4, 2)), np.ones((1, 2))), ValueError,
+         "logits and targets must have the same", "ce-shape"),
+    case(lambda: deepnets.minibatch_indices(10, 3, -1, 0), ValueError, "steps must be a non-negative integer", "mb-steps"),
+    case(lambda: deepnets.minibatch_indices(10, 3, 5, -1), ValueError, "seed must be an integer in", "mb-seed"),
+    case(lambda: deepnets.minibatch_indices(10, 0, 5, 0), ValueError, "batch_size must be a positive integer", "mb-batch0"),
+    case(lambda: deepnets.minibatch_indices(0, 3, 5, 0), ValueError, "n must be a positive integer", "mb-n0"),
+    case(lambda: deepnets.minibatch_indices(10, "2", 5, 0), TypeError, "batch_size must be a positive integer",
+         "mb-batch-str"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2.5), ValueError,
+         r"steps must be a non-negative integer, got 2\.5", "train-steps-frac"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=-1), ValueError,
+         "steps must be a non-negative integer, got -1", "train-steps-neg"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer="sgd", steps=2), TypeError,
+         "optimizer must be deepnets.SGD or deepnets.Adam", "train-opt"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=deepnets.SGD(0.0), steps=2), ValueError,
+         "SGD lr must be a positive", "train-sgd-lr"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=deepnets.Adam(0.1, b1=1.5), steps=2), ValueError,
+         "Adam b1 must be a probability", "train-adam-b1"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, loss="l1"), ValueError,
+         "unknown loss 'l1'", "train-loss"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, record_every=0), ValueError,
+         "record_every must be a positive integer", "train-record0"),
+    case(lambda: deepnets.train(None, DN, XU, Y1H, optimizer=_SGD, steps=2), TypeError, "apply_fn must be a function",
+         "train-fn"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, seed=-1), ValueError,
+         "seed must be an integer in", "train-seed"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H[:4], optimizer=_SGD, steps=2), ValueError,
+         "X has 6 rows but Y has 4", "train-Y-rows"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, batch_size=0), ValueError,
+         "batch_size must be a positive integer", "train-batch0"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, callback=5), TypeError,
+         "callback must be a function", "train-callback"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, apply_args=[1]), TypeError,
+         "apply_args must be a tuple", "train-applyargs"),
+    case(lambda: deepnets.evaluate(deepnets.mlp_apply, DN, XU, Y1H, "l1"), ValueError, "unknown loss 'l1'", "eval-loss"),
+    case(lambda: deepnets.evaluate(deepnets.mlp_apply, DN, XU, Y1H, batch_size=0), ValueError,
+         "batch_size must be a positive integer", "eval-batch0"),
+    case(lambda: deepnets.evaluate(deepnets.mlp_apply, DN, XU, Y1H[:4]), ValueError,
+         r"Y must be \(n,\) or \(n, k\) with n = 6 rows", "eval-Y-rows"),
+    case(lambda: deepnets.evaluate(deepnets.mlp_apply, DN, XU, np.full((6, 2), NAN)), ValueError, "Y contains NaN",
+         "eval-Y-nan"),
+    case(lambda: deepnets.linearize(None), TypeError, "apply_fn must be a function", "linearize-none"),
+    case(lambda: deepnets.interpolate(DN, DN, NAN), ValueError, "alpha must be a finite number, got nan", "interp-nan"),
+    case(lambda: deepnets.interpolate(DN, DN, "half"), TypeError, "alpha must be a real number", "interp-str"),
+    case(lambda: deepnets.interpolate(DN, DN[:1], 0.5), ValueError, "params_a and params_b have different structures",
+         "interp-struct"),
+    case(lambda: deepnets.sharpness(deepnets.mlp_apply, DN, XU, Y1H, iters=0), ValueError,
+         "iters must be a positive integer", "sharp-iters"),
+    case(lambda: deepnets.sharpness(deepnets.mlp_apply, DN, XU, Y1H, seed=-1), ValueError, "seed must be an integer in",
+         "sharp-seed"),
+    case(lambda: deepnets.sharpness(deepnets.mlp_apply, DN, XU, Y1H[:2]), ValueError, "Y must be .* n = 6 rows",
+         "sharp-Y"),
+    case(lambda: deepnets.init_depth_family(0, 0, 3, 4, 2), ValueError, "count must be a positive integer", "fam-count"),
+    case(lambda: deepnets.init_depth_family(0, 2, 3, 4, 2, start=-1), ValueError, "start must be a non-negative integer",
+         "fam-start-neg"),
+    case(lambda: deepnets.init_depth_family(0, 2, 3, 4, 2, start=1.5), ValueError, r"start .* got 1\.5", "fam-start-frac"),
+    case(lambda: deepnets.init_depth_family(-1, 2, 3, 4, 2), ValueError, "seed must be an integer in", "fam-seed"),
+    case(lambda: deepnets.init_depth_family(0, 2, 3, 4, 2, bias="y"), TypeError, "bias must be True or False", "fam-bias"),
+    case(lambda: deepnets.init_depth_family(0, 10**4, 3, 10**4, 100), MemoryError, "init_depth_family .* would need",
+         "fam-memory"),
+    case(lambda: deepnets.family_member(FAM, 2, 1), ValueError, r"i must be an integer in 0\.\.1, got 2", "member-i"),
+    case(lambda: deepnets.family_member(FAM, 0, 0), ValueError, r"l must be an integer in 1\.\.2, got 0", "member-l"),
+    case(lambda: deepnets.family_member(None, 0, 1), TypeError, "family must be the dict of", "member-family"),
+    case(lambda: deepnets.family_ntk(FAM, XU, anchor=1.5), ValueError, r"anchor must be an integer in 0\.\.5, got 1\.5",
+         "famntk-anchor-frac"),
+    case(lambda: deepnets.family_ntk(FAM, XU, anchor=10), ValueError, "anchor .* got 10", "famntk-anchor-range"),
+    case(lambda: deepnets.family_ntk(FAM, XU, chunk=0), ValueError, "chunk must be a positive integer", "famntk-chunk"),
+    case(lambda: deepnets.family_ntk({}, XU), TypeError, "family must be the dict of", "famntk-family"),
+    case(lambda: deepnets.infinite_width_ntk(XU, 0, 2), ValueError, "width must be a positive integer, got 0", "inf-width"),
+    case(lambda: deepnets.infinite_width_ntk(XU, 4, 1.5), ValueError, r"depth .* got 1\.5", "inf-depth"),
+    case(lambda: deepnets.infinite_width_ntk(XU, 4, 2, sigma_w2=NAN), ValueError, "sigma_w2 must be a positive", "inf-sw"),
+    case(lambda: deepnets.infinite_width_ntk(XU, 4, 2, bias="y"), TypeError, "bias must be True or False", "inf-bias"),
+]
+
+TABLES.update({"uci_benchmark": UCI, "trained_nets": TRAINED_NETS, "graph_benchmark": GRAPH_BENCHMARK, "gntk": GNTK,
+               "evolution": EVOLUTION, "deepnets": DEEPNETS})
+
+
+@pytest.mark.parametrize("call,exc,match", UCI)
+def test_uci_benchmark(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", TRAINED_NETS)
+def test_trained_nets(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", GRAPH_BENCHMARK)
+def test_graph_benchmark(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", GNTK)
+def test_gntk(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", EVOLUTION)
+def test_evolution(call, exc, match):
+    _run(call, exc, match)
+
+
+@pytest.mark.parametrize("call,exc,match", DEEPNETS)
+def test_deepnets(call, exc, match):
+    _run(call, exc, match)
+
+
+def test_the_tables_cover_every_public_function_of_the_section_4_and_5_modules():
+    import inspect
+    import re
+    source = Path(__file__).read_text()
+    for mod in (uci_benchmark, trained_nets, graph_benchmark, gntk, evolution, deepnets):
+        public = [n for n, f in vars(mod).items() if inspect.isfunction(f) and f.__module__ == mod.__name__
+                  and not n.startswith("_")]
+        missing = [n for n in public if not re.search(rf"{mod.__name__.split('.')[-1]}\.{n}\(", source)]
+        assert not missing, f"{mod.__name__}: no bad-input case for {missing}"
+    assert sum(len(TABLES[k]) for k in ("uci_benchmark", "trained_nets", "graph_benchmark", "gntk", "evolution",
+                                        "deepnets")) >= 100
+
+
+def test_trained_nets_divergence_names_the_epoch_and_returns_the_flagged_result_on_request():
+    X = 10 * XU
+    with pytest.raises(TrainingDiverged) as info:
+        trained_nets.train(X, YU, 2, lr=1e6, **_TN)
+    err = info.value
+    assert isinstance(err, FloatingPointError) and err.step == 1 and f"epoch {err.step}" in str(err)
+    assert "on_divergence='return'" in str(err)
+    with np.errstate(all="ignore"):
+        run = trained_nets.train(X, YU, 2, lr=1e6, on_divergence="return", **_TN)[0]
+    assert run.diverged_epoch == 1 and len(run.epochs) == len(run.train_loss)
+    # a loss that explodes while the weights stay finite is divergence too (cross-entropy, large step)
+    rng = np.random.default_rng(0)
+    Xb, yb = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    with pytest.raises(TrainingDiverged, match=r"exceeds 1e6 x max\(the initial loss"):
+        trained_nets.train(Xb, yb, 3, depth=1, width=16, lr=10.0, epochs=5, batch_size=8)
+    run = trained_nets.train(Xb, yb, 3, depth=1, width=16, lr=10.0, epochs=5, batch_size=8, on_divergence="return")[0]
+    assert run.diverged_epoch is not None and np.all(np.isfinite(run.params[-1][0])) and len(run.epochs) == 5
+    # a stable run is not flagged
+    assert trained_nets.train(XU, YU, 2, lr=0.01, **_TN)[0].diverged_epoch is None
+
+
+@given(width=st.integers(1, 8), depth=st.integers(1, 2), epochs=st.integers(1, 3), batch=st.integers(1, 8),
+       seed=st.integers(0, 2**32 - 2), lr=st.floats(1e-4, 1e-2), param=st.sampled_from(trained_nets.PARAMETERIZATIONS),
+       loss=st.sampled_from(trained_nets.LOSSES), whole=st.booleans())
+def test_trained_nets_train_accepts_any_valid_sizes_and_seeds(width, depth, epochs, batch, seed, lr, param, loss, whole):
+    num = float if whole else int                       # whole floats (3.0) are counts too
+    run = trained_nets.train(XU, YU, 2, depth=num(depth), width=num(width), epochs=num(epochs), batch_size=num(batch),
+                             seed=seed, lr=lr, parameterization=param, loss=loss,
+                             eval_sets={"train": (XU, YU)})[0]
+    assert run.diverged_epoch is None and list(run.epochs) == list(range(1, epochs + 1))
+    assert np.all(np.isfinite(run.train_loss)) and np.all((0 <= run.history["train"]) & (run.history["train"] <= 1))
+
+
+@given(gaps=st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=4), start=st.floats(-1e3, 1e3),
+       scales=st.lists(st.floats(0.1, 10), min_size=5, max_size=5))
+def test_kernel_velocity_is_finite_and_non_negative_for_psd_kernels_and_increasing_times(gaps, start, scales):
+    times = start + np.concatenate([[0.0], np.cumsum(gaps)])
+    if np.any(np.diff(times) <= 0):                  # round-off at a large start: not strictly increasing
+        return
+    A = np.random.default_rng(0).standard_normal((4, 3))
+    kernels = [(A * s) @ (A * s).T + s * np.eye(4) for s in scales[:len(times)]]
+    t, v = evolution.kernel_velocity(kernels, times)
+    assert np.array_equal(t, times[:-1]) and np.all(np.isfinite(v)) and np.all(v >= -1e-12)
+
+
+@given(seed=st.integers(0, 2**32 - 1), per_class=st.integers(1, 3), n_classes=st.integers(1, 4))
+def test_class_sorted_probe_accepts_any_seed_in_range(seed, per_class, n_classes):
+    labels = np.repeat(np.arange(n_classes), 3)
+    idx = evolution.class_sorted_probe(labels, per_class, seed)
+    assert len(idx) == per_class * n_classes and np.all(np.diff(labels[idx]) >= 0)
+    assert np.array_equal(idx, evolution.class_sorted_probe(labels, per_class, float(seed)))   # 3.0 is seed 3
+
+
+@given(C=st.floats(1e-3, 1e4), degree=st.integers(1, 6), g=st.floats(1e-3, 1e2))
+def test_svm_accuracy_is_a_fraction_for_any_positive_C_and_kernel(C, degree, g):
+    for K in (uci_benchmark.polynomial_kernel(XU, degree), uci_benchmark.gaussian_kernel(XU, g)):
+        acc = uci_benchmark.svm_accuracy(K[:4, :4], K[4:, :4], YU[:4], YU[4:], C, max_iter=10_000)
+        assert acc in (0.0, 0.5, 1.0)
+
+
+@given(n=st.integers(1, 30), batch=st.integers(1, 40), steps=st.integers(0, 20), seed=st.integers(0, 2**32 - 1))
+def test_minibatch_indices_for_any_valid_sizes(n, batch, steps, seed):
+    idx = deepnets.minibatch_indices(n, batch, steps, seed)
+    if batch >= n:
+        assert idx is None
+    else:
+        assert idx.shape == (steps, batch) and (steps == 0 or (idx.min() >= 0 and idx.max() < n))
+        assert all(len(set(row)) == batch for row in idx)
+
+
+@given(A=hnp.arrays(np.float64, (4, 3), elements=st.floats(-3, 3)), ridge=st.floats(1e-3, 10))
+def test_gntk_normalize_gives_a_unit_diagonal_for_any_pd_kernel(A, ridge):
+    K = gntk.normalize(A @ A.T + ridge * np.eye(4))
+    np.testing.assert_allclose(np.diag(K), 1.0, rtol=1e-12)
+    assert np.all(np.abs(K) <= 1 + 1e-12)

@@ -179,3 +179,19 @@ def test_record_runs_at_full_scale_into_the_record_and_the_page_shows_it(sandbox
     assert "The same figure at the full scale" in str(page.cells)
     assert "The same table at the full scale" in str(page.cells) and "| full |" in str(page.cells)
     assert rec["tables"] == [{"name": "tab", "markdown": "| scale |\n|---|\n| full |"}]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_sections_declare_the_data_they_read(path):
+    # The runner fetches a section's declared data before executing it (so a missing dataset is one line
+    # with its fix, not a traceback mid-page): every dataset a notebook loads must be declared.
+    from ntklib import datasets
+    s = book.section(path.stem)
+    declared = {name for alternatives in s.data for name in alternatives}
+    assert declared <= set(datasets.DATASETS), f"unknown datasets {declared - set(datasets.DATASETS)}"
+    src = path.read_text()
+    uses = {"mnist": r'load_mnist|two_class\("mnist"|"mnist"', "uci": r"uci_benchmark_names|load_uci",
+            "graphs": r"load_graphs", "cifar10": r"cifar_or_standin"}
+    for name, pattern in uses.items():
+        if re.search(pattern, src):
+            assert name in declared, f"{path.name} reads {name} but its front matter does not declare it"
