@@ -387,6 +387,7 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
         for s in [section(x) for x in stems] if stems else sections():
             print(f"[ntk-book] recording {s.stem} at scale {scale} ...", flush=True)
             problems = fetch_data(s)
+            source = {f"notebooks/{s.stem}.md": rec_mod.file_sha256(NOTEBOOKS / f"{s.stem}.md")}  # as it runs
             try:
                 if problems:
                     raise DataUnavailable("data that cannot be had:\n  " + "\n  ".join(problems))
@@ -395,7 +396,7 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
                 failures += 1
                 print(f"[ntk-book] FAILED {s.stem} (its previous record is kept): {e}", file=sys.stderr, flush=True)
                 continue
-            path = rec_mod.write(s.stem, res, out_dir / "site", scale)
+            path = rec_mod.write(s.stem, res, out_dir / "site", scale, source)
             print(f"[ntk-book] {s.stem}: {res['wall_seconds']:.0f} s wall, {res['cpu_seconds']:.0f} CPU-s, "
                   f"peak {res['peak_rss_mb']} MB; recorded in {path}", flush=True)
     finally:

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _validate, report
+from . import record as _record
 
 OPS = ("<=", ">=", "<", ">", "between", "approx")
 
@@ -64,6 +65,10 @@ class Check:
         if self.op == "approx":
             return f"≈ {_fmt(self.target)} ± {_fmt(self.tol)}"
         return f"{self.op} {_fmt(self.target)}"
+
+
+def _ntklib_modules() -> list[str]:
+    return sorted(m for m in sys.modules if m == "ntklib" or m.startswith("ntklib."))
 
 
 def badge(status: str) -> str:
@@ -117,10 +122,12 @@ class Checks:
         self.items: list[Check] = []
         self._t0 = time.perf_counter()
         report.start_profiling()
-        from . import record   # the committed full-scale record, shown beside each check of a smaller run
-        self.record = None if scale == "full" else record.load(notebook)
+        # The library code this run executes, hashed now (right after the notebook's imports), not when a
+        # record is written: an edit during a long run must not make its record look fresh.
+        self._library = _record.library_files(_ntklib_modules())
+        self.record = None if scale == "full" else _record.load(notebook)
         report._RECORD[notebook] = self.record
-        self._recorded = record.check_index(self.record)
+        self._recorded = _record.check_index(self.record)
 
     def expect(self, id: str, claim: str, slide: str, measured, op: str, target, *, tol: float | None = None,
                lecture: str | None = None, holds_at=("ci", "full"), kind: str = "claim") -> Check:
@@ -191,7 +198,8 @@ class Checks:
             "tables": report.recorded_tables(self.notebook),  # result tables, kept in the full-scale record
             "cells": report.cell_profile(),  # time by cell; the runner groups them by heading
             # the ntklib modules this run imported: a full-scale record goes stale when one of them changes
-            "modules": sorted(m for m in sys.modules if m == "ntklib" or m.startswith("ntklib.")),
+            "modules": _ntklib_modules(),
+            "library": {**_record.library_files(_ntklib_modules()), **self._library},
         }
         path = report.write_site_dir() / "results" / f"{self.notebook}.json"
         report.atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))

@@ -379,6 +379,7 @@ class Trajectory:
     records: list                  # callback(step, params) at each record (the parameters by default)
     batch_loss: np.ndarray         # loss on the batch used at each step, (steps,)
     final: Any = None              # parameters after the last step
+    diverged_step: int | None = None  # first step whose loss was not finite (on_divergence="return"), else None
 
 
 def minibatch_indices(n: int, batch_size: int | None, steps: int, seed: int) -> np.ndarray | None:
@@ -401,7 +402,7 @@ def minibatch_indices(n: int, batch_size: int | None, steps: int, seed: int) -> 
 
 def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str = "mse",
           batch_size: int | None = None, seed: int = 0, record_every: int | None = None,
-          callback: Callable | None = None, apply_args: tuple = ()) -> Trajectory:
+          callback: Callable | None = None, apply_args: tuple = (), on_divergence: str = "raise") -> Trajectory:
     """Train ``apply_fn(params, X, *apply_args)`` on (X, Y) and record along the way.
 
     - ``optimizer``: :class:`SGD` (full batch: gradient descent) or :class:`Adam`.
@@ -411,6 +412,8 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
       (default: the parameters themselves). ``steps`` must be a multiple of ``record_every``.
     - ``apply_args`` are extra, untrained arguments of ``apply_fn`` (e.g. the anchor of :func:`linearize`);
       passing them as data keeps one compiled training loop per apply_fn.
+    - A loss that is not finite raises :class:`ntklib._validate.TrainingDiverged` naming the step; with
+      ``on_divergence="return"`` training stops there and the trajectory says where (``diverged_step``).
     """
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
@@ -425,6 +428,7 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
         raise _validate.ArgumentTypeError(f"params must be a pytree of arrays, got {_validate._show(params)}")
     steps = _validate.nonnegative_int(steps, "steps")
     seed = _validate.seed(seed)
+    on_divergence = _validate.choice(on_divergence, "on_divergence", _validate.DIVERGENCE_ACTIONS)
     if batch_size is not None:
         _validate.positive_int(batch_size, "batch_size")
     record_every = steps if record_every is None else _validate.positive_int(record_every, "record_every")
@@ -445,7 +449,17 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
         chunk = None if idx is None else jnp.asarray(idx[start:start + record_every])
         params, state, chunk_loss = _run_chunk(apply_fn, loss, kind, record_every, params, state, hyper,
                                                Xj, Yj, chunk, tuple(apply_args))
-        losses.append(np.asarray(chunk_loss))
+        chunk_loss = np.asarray(chunk_loss)
+        losses.append(chunk_loss)
+        bad = np.flatnonzero(~np.isfinite(chunk_loss))
+        if bad.size:
+            step, value = start + int(bad[0]) + 1, float(chunk_loss[bad[0]])
+            if on_divergence == "raise":
+                raise _validate.TrainingDiverged(
+                    f"train: the {loss} loss became {value} at step {step} of {steps}: training diverged; lower the "
+                    f"optimizer's learning rate (or pass on_divergence='return' to get the flagged trajectory)",
+                    step, value)
+            return Trajectory(np.array(rec_steps), records, np.concatenate(losses), params, step)
         rec_steps.append(start + record_every)
         records.append(callback(start + record_every, params))
     return Trajectory(np.array(rec_steps), records, np.concatenate(losses) if losses else np.zeros(0), params)

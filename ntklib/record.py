@@ -78,13 +78,20 @@ def library_files(modules: list[str]) -> dict[str, str]:
     return out
 
 
-def provenance(stem: str, modules: list[str]) -> dict:
-    """Where a record comes from. ``dirty`` concerns only the files the section ran (its source and the
-    library modules it imported), the ones whose hashes decide staleness."""
+def provenance(stem: str, modules: list[str], library: dict | None = None, source: dict | None = None) -> dict:
+    """Where a record comes from. ``library`` and ``source`` are the hashes taken when the run started (by
+    Checks() in the kernel and by the runner); the files are hashed now only where they are missing. ``dirty``
+    concerns only those files, the ones whose hashes decide staleness: it is true if they differ from the
+    commit, or changed while the section ran."""
     from . import __version__
-    source = {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")}
-    library = library_files(modules)
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **git_commit([*source, *library]),
+    now_source = {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")}
+    source = source or now_source
+    now_library = library_files(modules)
+    library = {**now_library, **(library or {})}
+    changed_during_run = source != now_source or any(now_library.get(p) != h for p, h in library.items())
+    git = git_commit([*source, *library])
+    git["dirty"] = bool(git["dirty"]) or changed_during_run if git["commit"] is not None else None
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **git,
             "ntklib": __version__, "cpu": cpu_model(), "cpus": os.cpu_count(), "source": source, "library": library}
 
 
@@ -107,7 +114,7 @@ def load(stem: str, scale: str = "full") -> dict | None:
     return rec
 
 
-def write(stem: str, results: dict, run_site: Path, scale: str = "full") -> Path:
+def write(stem: str, results: dict, run_site: Path, scale: str = "full", source: dict | None = None) -> Path:
     """Record a successful run: its results (with provenance) and its SVG figures, replacing the old record
     of the section only once the new one is complete."""
     root = record_dir(scale)
@@ -120,7 +127,7 @@ def write(stem: str, results: dict, run_site: Path, scale: str = "full") -> Path
         shutil.copy2(src, new / "figures" / src.name)
     rec = {k: results[k] for k in ("notebook", "scale", "seed", "checks", "figures", "tables", "wall_seconds",
                                    "cpu_seconds", "peak_rss_mb", "profile", "versions") if k in results}
-    rec["provenance"] = provenance(stem, results.get("modules", []))
+    rec["provenance"] = provenance(stem, results.get("modules", []), results.get("library"), source)
     (new / "record.json").write_text(json.dumps(rec, indent=1) + "\n")
     if final.exists():
         os.replace(final, old)

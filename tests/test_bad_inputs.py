@@ -1639,6 +1639,8 @@ DEEPNETS = [
     case(lambda: deepnets.minibatch_indices(0, 3, 5, 0), ValueError, "n must be a positive integer", "mb-n0"),
     case(lambda: deepnets.minibatch_indices(10, "2", 5, 0), TypeError, "batch_size must be a positive integer",
          "mb-batch-str"),
+    case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2, on_divergence="warn"),
+         ValueError, "on_divergence must be one of", "train-on-divergence"),
     case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=2.5), ValueError,
          r"steps must be a non-negative integer, got 2\.5", "train-steps-frac"),
     case(lambda: deepnets.train(deepnets.mlp_apply, DN, XU, Y1H, optimizer=_SGD, steps=-1), ValueError,
@@ -1827,3 +1829,18 @@ def test_gntk_normalize_gives_a_unit_diagonal_for_any_pd_kernel(A, ridge):
     K = gntk.normalize(A @ A.T + ridge * np.eye(4))
     np.testing.assert_allclose(np.diag(K), 1.0, rtol=1e-12)
     assert np.all(np.abs(K) <= 1 + 1e-12)
+
+
+def test_deepnets_train_reports_a_diverging_loss():
+    # A huge step makes the MSE overflow within a few steps: an error naming the step, or the flagged trajectory.
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    Y = np.eye(2)[np.arange(8) % 2]
+    params = deepnets.init_mlp(0, [3, 16, 2])
+    with pytest.raises(FloatingPointError, match=r"loss became .* at step \d+ of 200"):
+        deepnets.train(deepnets.mlp_apply, params, X, Y, optimizer=deepnets.SGD(1e6), steps=200, record_every=20)
+    tr = deepnets.train(deepnets.mlp_apply, params, X, Y, optimizer=deepnets.SGD(1e6), steps=200, record_every=20,
+                        on_divergence="return")
+    assert tr.diverged_step is not None and not np.isfinite(tr.batch_loss[tr.diverged_step - 1])
+    assert np.all(np.isfinite(tr.batch_loss[:tr.diverged_step - 1]))
+    ok = deepnets.train(deepnets.mlp_apply, params, X, Y, optimizer=deepnets.SGD(0.01), steps=20)
+    assert ok.diverged_step is None and np.all(np.isfinite(ok.batch_loss))
