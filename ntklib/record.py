@@ -64,12 +64,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The book tooling: the pipeline, the page's outputs, the checks' display. It shapes the page, not the numbers,
+# so editing it does not make a record stale.
+TOOLING = frozenset({"ntklib.book", "ntklib.record", "ntklib.scorecard", "ntklib.sphinxext", "ntklib.__main__",
+                     "ntklib.report", "ntklib.checks"})
+_TOOLING_FILES = frozenset(m.replace(".", "/") + ".py" for m in TOOLING)
+
+
 def library_files(modules: list[str]) -> dict[str, str]:
     """sha256 of the ntklib source files behind ``modules`` (dotted names, as a run imported them), by
-    repository-relative path. The book tooling is left out: it shapes the page, not the numbers."""
-    tooling = {"ntklib.book", "ntklib.record", "ntklib.scorecard", "ntklib.sphinxext", "ntklib.__main__"}
+    repository-relative path. The book tooling (the pipeline, the page's outputs, the checks' display) is
+    left out: it shapes the page, not the numbers."""
     out = {}
-    for name in sorted(set(modules) - tooling):
+    for name in sorted(set(modules) - TOOLING):
         parts = name.split(".")
         base = REPO.joinpath(*parts)
         path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
@@ -99,7 +106,7 @@ def staleness(rec: dict) -> list[str]:
     """The files (section source, library modules) that changed, or disappeared, since ``rec`` was
     recorded; empty when the record is fresh."""
     prov = rec["provenance"]
-    files = {**prov["source"], **prov["library"]}
+    files = {**prov["source"], **{p: h for p, h in prov["library"].items() if p not in _TOOLING_FILES}}
     return [p for p, h in sorted(files.items()) if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
 
 
