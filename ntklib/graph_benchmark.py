@@ -163,10 +163,12 @@ def _graph_arrays(ds, aggregation):
 
 
 def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, aggregation: str = "sum",
-                 epochs: int = 200, lr: float = 0.01, seed: int = 0) -> np.ndarray:
+                 epochs: int = 200, lr: float = 0.01, seed: int = 0, on_divergence: str = "raise") -> np.ndarray:
     """Train the GNN baseline once per fold (all 10 folds in one vectorised JAX program) and return the test
     accuracy after every epoch: (n_folds, epochs). Standard parameterisation (He initialisation), Adam
-    (beta = 0.9, 0.999), full batch, cross-entropy on the fold's training graphs."""
+    (beta = 0.9, 0.999), full batch, cross-entropy on the fold's training graphs. A fold whose training loss
+    or final outputs are not finite raises TrainingDiverged (its accuracies would be argmax of NaN), unless
+    ``on_divergence="return"``."""
     import jax
     import jax.numpy as jnp
 
@@ -175,6 +177,7 @@ def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, agg
     hidden, blocks, mlp_layers, epochs = (_validate.positive_int(v, name) for v, name in (
         (hidden, "hidden"), (blocks, "blocks"), (mlp_layers, "mlp_layers"), (epochs, "epochs")))
     lr = _validate.positive(lr, "lr")
+    on_divergence = _validate.on_divergence(on_divergence)
     seed = _validate.seed(seed)
     _check_graph_dataset(ds)
     F, src, dst, w, gid = _graph_arrays(ds, aggregation)
@@ -232,12 +235,20 @@ def train_gnn_cv(ds, hidden: int = 64, blocks: int = 2, mlp_layers: int = 2, agg
             v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
             c1, c2 = 1 - 0.9 ** (t + 1), 1 - 0.999 ** (t + 1)
             params = jax.tree_util.tree_map(lambda p, a, b: p - lr * (a / c1) / (jnp.sqrt(b / c2) + 1e-8), params, m, v)
-            return (params, m, v), accuracy(out, mask_pair[1])
+            return (params, m, v), (accuracy(out, mask_pair[1]), jnp.all(jnp.isfinite(out)))
 
-        (params, _, _), before = jax.lax.scan(step, (params, m, v), jnp.arange(epochs))
+        (params, _, _), (before, finite) = jax.lax.scan(step, (params, m, v), jnp.arange(epochs))
+        final = logits(params, data)
         # before[t] scores the parameters before epoch t's update: drop the initial ones, add the final ones
-        return jnp.concatenate([before[1:], accuracy(logits(params, data), mask_pair[1])[None]])
+        return (jnp.concatenate([before[1:], accuracy(final, mask_pair[1])[None]]),
+                jnp.all(finite) & jnp.all(jnp.isfinite(final)))
 
     keys = jnp.stack([jax.random.PRNGKey(seed + k) for k in range(len(ds.folds))])
     data = tuple(jnp.asarray(a) for a in (F, src, dst, w, gid))
-    return np.asarray(jax.jit(jax.vmap(run, in_axes=(0, 0, None)))(keys, jnp.asarray(masks), data))
+    acc, finite = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))(keys, jnp.asarray(masks), data)
+    bad = np.flatnonzero(~np.asarray(finite))
+    if bad.size and on_divergence == "raise":
+        raise _validate.TrainingDiverged(
+            f"train_gnn_cv: training diverged (non-finite outputs) in fold(s) {[int(k) + 1 for k in bad]} with "
+            f"lr={lr!r}; lower lr (or pass on_divergence='return' to get the accuracies)", None, None)
+    return np.asarray(acc)

@@ -1844,3 +1844,20 @@ def test_deepnets_train_reports_a_diverging_loss():
     assert np.all(np.isfinite(tr.batch_loss[:tr.diverged_step - 1]))
     ok = deepnets.train(deepnets.mlp_apply, params, X, Y, optimizer=deepnets.SGD(0.01), steps=20)
     assert ok.diverged_step is None and np.all(np.isfinite(ok.batch_loss))
+
+
+def test_gnn_training_reports_divergence():
+    # A huge Adam step (each step moves a weight by about lr) drives the outputs to inf/NaN; argmax of NaN would score a plausible accuracy.
+    from ntklib import datasets, graph_benchmark
+    path = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)
+    pair = np.array([[0, 1], [1, 0]], np.uint8)
+    graphs = [datasets.Graph(path, np.array([0, 1, 0]), 2), datasets.Graph(pair, np.array([1, 1]), 2)] * 10
+    folds = tuple((np.arange(0, 16), np.arange(16, 20)) for _ in range(2))
+    ds = datasets.GraphDataset("toy", graphs, np.array([0, 1] * 10), 2, folds, False)
+    ok = graph_benchmark.train_gnn_cv(ds, hidden=8, blocks=1, mlp_layers=1, epochs=5, lr=0.01)
+    assert ok.shape == (2, 5) and np.all((ok >= 0) & (ok <= 1))
+    with pytest.raises(FloatingPointError, match="diverged"):
+        graph_benchmark.train_gnn_cv(ds, hidden=8, blocks=1, mlp_layers=1, epochs=30, lr=1e200)
+    flagged = graph_benchmark.train_gnn_cv(ds, hidden=8, blocks=1, mlp_layers=1, epochs=30, lr=1e200,
+                                           on_divergence="return")
+    assert flagged.shape == (2, 30)
