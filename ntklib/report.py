@@ -138,6 +138,13 @@ def savefig(fig, notebook: str, name: str, *, slide: str | list[str] | None = No
         # so the page would have no figure: show the saved SVG instead. Interactively, plt.show() does it.
         from IPython.display import SVG, display
         display(SVG(filename=str(path)))
+    elif in_notebook() and _RECORD.get(notebook) is not None:
+        # With a full-scale figure to show under this one, show this one first (the cell's plt.show() would
+        # put it after the record's), and close it so that plt.show() does not show it twice.
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+        display(fig)
+        plt.close(fig)
     show_recorded_figure(notebook, name)
     return path
 
