@@ -430,8 +430,9 @@ def test_cli_table_and_exit_status(tmp_path, monkeypatch, capsys):
         for name in ("mnist", "fashion-mnist"):
             monkeypatch.setitem(_registry.MIRRORS, name, [url + "/m/"])
         rc, out = run_cli(monkeypatch, capsys, tmp_path, "--fetch", "mnist", "fashion-mnist")
-    assert rc == 0, out  # CIFAR-10 is optional: missing, but Fashion-MNIST stands in
+    assert rc == 1, out  # CIFAR-10 is missing: an error, though Fashion-MNIST stands in for the book
     assert "cifar10        missing (optional: fashion-mnist stands in)" in out
+    assert "missing or corrupt: cifar10" in out and "fashion-mnist stands in for cifar10" in out
     assert "mnist          verified" in out
     (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"junk")
     rc, out = run_cli(monkeypatch, capsys, tmp_path)
