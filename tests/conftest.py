@@ -44,3 +44,17 @@ except ImportError:
     nt_stax = None
 needs_nt = pytest.mark.skipif(nt_stax is None, reason="neural-tangents is not installed (pip install 'ntklib[nt]'; "
                                                        "it needs jax 0.5.3)")
+
+
+@pytest.fixture
+def offline_data(monkeypatch):
+    """No test may reach the internet or a system copy: default mirror lists are emptied, Debian's
+    Fashion-MNIST folder is not searched, and no download failure is remembered from another test."""
+    import dataclasses
+
+    from ntklib.datasets import _registry, _status
+    for name in list(_registry.MIRRORS):
+        monkeypatch.setitem(_registry.MIRRORS, name, [])
+    monkeypatch.setitem(_registry.REGISTRY, "fashion-mnist",
+                        dataclasses.replace(_registry.REGISTRY["fashion-mnist"], system_dirs=()))
+    monkeypatch.setattr(_status, "_FAILED", {})

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http_server import Truncated, serve  # noqa: E402
 
 import ntklib.datasets as D  # noqa: E402
-from ntklib.datasets import _download, _registry, _status, images  # noqa: E402
+from ntklib.datasets import _download, _registry, images  # noqa: E402
 
 IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -73,14 +73,7 @@ def register(monkeypatch, name: str, digests: dict[str, str], **changes) -> None
     monkeypatch.setitem(_registry.REGISTRY, name, dataclasses.replace(spec, files=files, **changes))
 
 
-@pytest.fixture(autouse=True)
-def no_real_mirrors(monkeypatch):
-    """No test may reach the internet: default mirror lists are emptied."""
-    for name in list(_registry.MIRRORS):
-        monkeypatch.setitem(_registry.MIRRORS, name, [])
-    monkeypatch.setitem(_registry.REGISTRY, "fashion-mnist",
-                        dataclasses.replace(_registry.REGISTRY["fashion-mnist"], system_dirs=()))
-    monkeypatch.setattr(_status, "_FAILED", {})  # download failures are remembered per process
+pytestmark = pytest.mark.usefixtures("offline_data")  # conftest: no internet, no system copy
 
 
 @pytest.fixture

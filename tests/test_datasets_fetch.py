@@ -27,17 +27,10 @@ from test_datasets import cifar_bytes, fake_idx_files, sha  # noqa: E402
 from test_datasets_uci_graphs import TOY_FOLDS, TOY_GRAPHS, toy_uci, write_graphs  # noqa: E402
 
 import ntklib.datasets as D  # noqa: E402
-from ntklib.datasets import _download, _registry, _status, images  # noqa: E402
+from ntklib.datasets import _download, _registry, images  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No real mirror, no system copy, no remembered failure from another test."""
-    for name in list(_registry.MIRRORS):
-        monkeypatch.setitem(_registry.MIRRORS, name, [])
-    monkeypatch.setitem(_registry.REGISTRY, "fashion-mnist",
-                        dataclasses.replace(_registry.REGISTRY["fashion-mnist"], system_dirs=()))
-    monkeypatch.setattr(_status, "_FAILED", {})
+pytestmark = pytest.mark.usefixtures("offline_data")  # conftest: no internet, no system copy
 
 
 def set_files(monkeypatch, name: str, files: dict[str, bytes], **changes) -> None:
