@@ -266,12 +266,7 @@ def two_layer(X, Z, activation: str, a2: float, dtype) -> np.ndarray:
     # Normalise by the norms as BLAS rounded them in G (as fc_relu does), not by the nominal 1: some BLAS
     # kernels (AVX-512 float32) round a unit row's x . x more than 4 ulp from 1, past clip_cos's snap, and
     # the diagonal would then miss 1/2 by ~1e-4. With the computed norms cos(x, x) is 1 to ~2 ulp everywhere.
-    inv = lambda sq: (1.0 / np.sqrt(sq))[None, :]
-    if symmetric:
-        ix = iz = inv(np.diagonal(G).astype(np.float64))
-    else:
-        sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
-        ix, iz = inv(sq(X)), inv(sq(Z))
+    ix, iz = ((1.0 / np.sqrt(q))[None, :] for q in sq_norms(G, X, Z, dtype, symmetric))
     with _x64(dtype):
         a2_ = jnp.asarray(a2, dtype)
     fn = lambda g, ix_, iz_: _two_layer_tile(g, ix_, iz_, a2_, activation)
@@ -279,11 +274,21 @@ def two_layer(X, Z, activation: str, a2: float, dtype) -> np.ndarray:
     return H
 
 
-def _layer_norms(sq_norms, d, depth, w2, b2):
+def sq_norms(G, X, Z, dtype, symmetric: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Squared row norms of X and Z in float64: for Z = X, the diagonal of G as BLAS rounded it, so that
+    cos(x, x) = G_xx / |x|^2 is 1 to the last few ulp; else from the dtype-cast inputs."""
+    if symmetric:
+        q = np.diagonal(G).astype(np.float64)
+        return q, q
+    sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
+    return sq(X), sq(Z)
+
+
+def _layer_norms(sq, d, depth, w2, b2):
     """sqrt(q) and 1/sqrt(q) (0 where q = 0) per layer, shape (depth + 1, n), in float64, from the squared
     input norms: q_0 = w2 ||x||^2 / d + b2 and q_{l+1} = w2 q_l / 2 + b2 (the NNGP diagonal)."""
-    q = np.empty((depth + 1, len(sq_norms)))
-    q[0] = w2 * sq_norms / d + b2
+    q = np.empty((depth + 1, len(sq)))
+    q[0] = w2 * sq / d + b2
     for layer in range(depth):
         q[layer + 1] = w2 * q[layer] / 2 + b2
     s = np.sqrt(q)
@@ -294,12 +299,7 @@ def fc_relu(X, Z, depth: int, w2: float, b2: float, n_fixed: int, return_nngp: b
     """NTK (and NNGP) of the deep ReLU net (validated X, Z; Z None for the symmetric kernel)."""
     G, symmetric = gram(X, Z, dtype)
     d = X.shape[1]
-    if symmetric:  # ||x||^2 as BLAS rounded it in G, so that cos(x, x) is 1 to the last few ulp
-        sx, ix = _layer_norms(np.diagonal(G).astype(np.float64), d, depth, w2, b2)
-        sz, iz = sx, ix
-    else:
-        sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
-        (sx, ix), (sz, iz) = _layer_norms(sq(X), d, depth, w2, b2), _layer_norms(sq(Z), d, depth, w2, b2)
+    (sx, ix), (sz, iz) = (_layer_norms(q, d, depth, w2, b2) for q in sq_norms(G, X, Z, dtype, symmetric))
     with _x64(dtype):
         w2_, b2_, scale = (jnp.asarray(v, dtype) for v in (w2, b2, w2 / d))
     fn = lambda g, sx_, ix_, sz_, iz_: _fc_relu_tile(g, sx_, sz_, ix_, iz_, w2_, b2_, scale, depth, n_fixed,
@@ -315,12 +315,7 @@ def fc_relu_all(X, Z, depth: int, w2: float, b2: float, dtype, keys=None) -> dic
     these (D, n_fixed) (default all). Memory: the output matrices."""
     G, symmetric = gram(X, Z, dtype)
     d = X.shape[1]
-    if symmetric:
-        sx, ix = _layer_norms(np.diagonal(G).astype(np.float64), d, depth, w2, b2)
-        sz, iz = sx, ix
-    else:
-        sq = lambda A: np.einsum("ij,ij->i", *2 * [np.asarray(A, dtype)], dtype=np.float64)
-        (sx, ix), (sz, iz) = _layer_norms(sq(X), d, depth, w2, b2), _layer_norms(sq(Z), d, depth, w2, b2)
+    (sx, ix), (sz, iz) = (_layer_norms(q, d, depth, w2, b2) for q in sq_norms(G, X, Z, dtype, symmetric))
     with _x64(dtype):
         w2_, b2_, scale = (jnp.asarray(v, dtype) for v in (w2, b2, w2 / d))
     every = [(D, f) for D in range(depth + 1) for f in range(D + 1)]

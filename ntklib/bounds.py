@@ -156,6 +156,7 @@ def cholesky(H, name: str = "H") -> Cholesky:
 
 
 def _labels(y, n: int) -> np.ndarray:
+    """A label vector (n,) or a matrix (n, k) of k label vectors, finite (also regression's targets)."""
     y = _validate._array(y, "y", "biuf")
     if y.ndim == 2:
         if y.shape[0] != n or y.shape[1] == 0:

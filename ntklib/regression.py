@@ -11,7 +11,7 @@ import numpy as np
 from scipy.linalg import cho_solve
 
 from . import _validate
-from .bounds import Cholesky
+from .bounds import Cholesky, _labels
 from .dynamics import _eigh_psd, _times
 from .spectrum import Spectrum, _checked
 
@@ -50,19 +50,6 @@ def kernel_regression(K_xX, H, y, ridge: float = 0.0) -> np.ndarray:
     if L is None:
         L = _validate.cholesky(H + ridge * np.eye(n) if ridge else H, "H + ridge*I" if ridge else "H")
     return K_xX @ cho_solve((L, True), y, check_finite=False)
-
-
-def _labels(y, n: int) -> np.ndarray:
-    """A label vector (n,) or a matrix (n, k) of k label vectors, finite."""
-    A = _validate._array(y, "y", "biuf")
-    if A.ndim == 2:
-        if A.shape[0] != n or A.shape[1] == 0:
-            raise ValueError(f"y has shape {A.shape}, expected ({n},) or ({n}, k) (one row per training point)")
-        A = A.astype(np.float64, copy=False)
-        if not np.all(np.isfinite(A)):
-            raise ValueError("y contains NaN or inf")
-        return A
-    return _validate.vector(A, "y", n)
 
 
 def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
