@@ -20,6 +20,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -262,9 +263,33 @@ def _execute_into(stage: Path, out_dir: Path, stem: str, scale: str, seed: int |
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = tags + ["remove-cell"]
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = quiet_outputs(cell.outputs)
     executed.cells.insert(1, nbformat.v4.new_markdown_cell(_run_info(results, wall)))
     report.atomic_write_text(stage / f"{stem}.ipynb", nbformat.writes(executed))
     return results
+
+
+# TensorFlow (imported by neural-tangents) logs from C++ through absl before any Python setting applies:
+# "WARNING: All log messages before absl::InitializeLog() ...", then glog-style lines such as
+# "I0000 00:00:1796188924.998591   31653 port.cc:153] oneDNN custom operations are on ...".
+_NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\).*|"
+                         r"[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*)\n?", re.M)
+
+
+def quiet_outputs(outputs: list) -> list:
+    """A cell's outputs without TensorFlow's native log lines on stderr (noise to a reader; nothing that
+    concerns the results), dropping stderr outputs left empty. Everything else is kept as it is."""
+    out = []
+    for o in outputs:
+        if o.get("output_type") == "stream" and o.get("name") == "stderr":
+            text = _NATIVE_LOG.sub("", o.get("text", ""))
+            if not text.strip():
+                continue
+            o = {**o, "text": text}
+        out.append(o)
+    return out
 
 
 def profile_by_part(nb, cells: list[dict]) -> list[dict]:
@@ -369,8 +394,10 @@ def run(stems: list[str], scale: str, seed: int | None = None) -> int:
 def record(stems: list[str], scale: str = "full", seed: int | None = None) -> int:
     """Execute sections at ``scale`` (all if none given) and keep what they measured in the committed record
     (ntklib.record). The runs use their own output folder, book/generated/record-<scale>/, so the book's
-    own pages are untouched; the summary section there reads the other sections' records. Returns the
-    number of failed sections; a failed section keeps its previous record."""
+    own pages are untouched; the summary section there reads the other sections' records. Every section
+    starts from an empty result cache (no UCI or graph result, no kernel computed by an earlier run is
+    served): a record's numbers and times are what this code computed, now. Returns the number of failed
+    sections; a failed section keeps its previous record."""
     from . import record as rec_mod
     out_dir = report.output_dir() / f"record-{scale}"
     results = out_dir / "site" / "results"
@@ -387,7 +414,8 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
         for s in [section(x) for x in stems] if stems else sections():
             print(f"[ntk-book] recording {s.stem} at scale {scale} ...", flush=True)
             problems = fetch_data(s)
-            source = {f"notebooks/{s.stem}.md": rec_mod.file_sha256(NOTEBOOKS / f"{s.stem}.md")}  # as it runs
+            source = {f"notebooks/{s.stem}.md": rec_mod.source_sha256(NOTEBOOKS / f"{s.stem}.md")}  # as it runs
+            shutil.rmtree(out_dir / "cache", ignore_errors=True)
             try:
                 if problems:
                     raise DataUnavailable("data that cannot be had:\n  " + "\n  ".join(problems))

@@ -29,6 +29,7 @@ from . import _validate, report
 from . import record as _record
 
 OPS = ("<=", ">=", "<", ">", "between", "approx")
+_SIGN = {"<=": "≤", ">=": "≥"}   # as a reader writes them
 
 
 class ClaimFailed(AssertionError):
@@ -50,6 +51,9 @@ class Check:
     kind: str = "claim"          # "claim" (the lecture says so) or "slip" (the slides say otherwise)
     full_only: bool = False      # declared to hold at the full scale only, and this run is smaller
 
+    def _ipython_display_(self):
+        """Nothing: expect() already showed the verdict; a cell ending in expect(...) must not add the repr."""
+
     @property
     def status(self) -> str:
         if self.passed:
@@ -64,7 +68,7 @@ class Check:
             return f"in [{_fmt(self.target[0])}, {_fmt(self.target[1])}]"
         if self.op == "approx":
             return f"≈ {_fmt(self.target)} ± {_fmt(self.tol)}"
-        return f"{self.op} {_fmt(self.target)}"
+        return f"{_SIGN.get(self.op, self.op)} {_fmt(self.target)}"
 
 
 def _ntklib_modules() -> list[str]:
@@ -122,6 +126,7 @@ class Checks:
         self.items: list[Check] = []
         self._t0 = time.perf_counter()
         report.start_profiling()
+        report.use_style()
         # The library code this run executes, hashed now (right after the notebook's imports), not when a
         # record is written: an edit during a long run must not make its record look fresh.
         self._library = _record.library_files(_ntklib_modules())
@@ -176,16 +181,23 @@ class Checks:
                              + (f"; lecture: {lecture}" if lecture else "") + at_full)
         return check
 
-    def table_markdown(self) -> str:
-        rows = ["| id | claim | slide | lecture | measured | expected | status |", "|---|---|---|---|---|---|---|"]
-        for c in self.items:
-            cells = [c.id, c.claim, c.slide, c.lecture or "–", _fmt(c.measured), c.expectation, c.status]
-            rows.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
-        return "\n".join(rows)
+    def summary_markdown(self) -> str:
+        """One line per status with links to the verdicts: each check is shown once, under the cell that
+        measures it; the scorecard (Section 6) has them all in one table."""
+        order = ("FAIL", "does not reproduce", "full scale only", "slip found", "pass")
+        lines = [f"**{len(self.items)} checks on this page** ({self.scale} scale); each is shown under the cell "
+                 "that measures it, and the scorecard in Section 6 lists them all."]
+        for status in order:
+            ids = [c.id for c in self.items if c.status == status]
+            if ids:
+                links = ", ".join(f"{{ref}}`{i} <{report.anchor(self.notebook, i)}>`" if report.in_notebook() else i
+                                  for i in ids)
+                lines.append(f"- {badge(status)} {len(ids)}: {links}")
+        return "\n".join(lines)
 
     def finish(self) -> None:
-        """Show the table, write the results file, and fail if a required check failed."""
-        report.show_markdown(self.table_markdown())
+        """Show the summary, write the results file, and fail if a required check failed."""
+        report.show_markdown(self.summary_markdown())
         failed = [c for c in self.items if c.status == "FAIL"]
         record = {
             "notebook": self.notebook,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import os
 import platform
 import shutil
@@ -38,6 +39,13 @@ def record_dir(scale: str = "full") -> Path:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def source_sha256(path: Path) -> str:
+    """The hash of a section's source without its front matter's ``runtime:`` line: the runtime is a
+    measurement copied from the record, so writing it back must not make the record stale."""
+    text = Path(path).read_text()
+    return hashlib.sha256(re.sub(r"(?m)^ *runtime:.*\n", "", text).encode()).hexdigest()
 
 
 def git_commit(paths: list[str] | None = None) -> dict:
@@ -91,7 +99,7 @@ def provenance(stem: str, modules: list[str], library: dict | None = None, sourc
     concerns only those files, the ones whose hashes decide staleness: it is true if they differ from the
     commit, or changed while the section ran."""
     from . import __version__
-    now_source = {f"notebooks/{stem}.md": file_sha256(REPO / "notebooks" / f"{stem}.md")}
+    now_source = {f"notebooks/{stem}.md": source_sha256(REPO / "notebooks" / f"{stem}.md")}
     source = source or now_source
     now_library = library_files(modules)
     library = {**now_library, **(library or {})}
@@ -106,8 +114,10 @@ def staleness(rec: dict) -> list[str]:
     """The files (section source, library modules) that changed, or disappeared, since ``rec`` was
     recorded; empty when the record is fresh."""
     prov = rec["provenance"]
-    files = {**prov["source"], **{p: h for p, h in prov["library"].items() if p not in _TOOLING_FILES}}
-    return [p for p, h in sorted(files.items()) if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
+    changed = [p for p, h in prov["source"].items() if not (REPO / p).is_file() or source_sha256(REPO / p) != h]
+    library = {p: h for p, h in prov["library"].items() if p not in _TOOLING_FILES}
+    changed += [p for p, h in library.items() if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
+    return sorted(changed)
 
 
 def load(stem: str, scale: str = "full") -> dict | None:

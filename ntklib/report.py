@@ -8,6 +8,7 @@ copies ``site/`` into the HTML output, so both can be reused from the published 
 from __future__ import annotations
 
 import os
+import re
 import platform
 import sys
 import tempfile
@@ -112,41 +113,109 @@ def cell_profile() -> list[dict]:
 
 _FIGURES: list[dict] = []  # the figures saved by this process (one notebook run); Checks.finish records them
 
+STYLE = Path(__file__).with_name("ntkbook.mplstyle")
 
-def savefig(fig, notebook: str, name: str, *, slide: str | list[str] | None = None) -> Path:
-    """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg and make sure the page shows
-    it (a batch run displays the SVG; interactively the following plt.show() does).
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (ntklib/ntkbook.mplstyle: sizes as read on the page, a palette that
+    survives colour blindness and greyscale). Checks() calls it, so every page's figures share it."""
+    import matplotlib.pyplot as plt
+    plt.style.use(STYLE)
+
+
+def matrix_markdown(M, digits: int = 3) -> str:
+    """A small matrix as inline math, e.g. $\\begin{pmatrix}0.6 & 0.4\\\\ 0.4 & 0.6\\end{pmatrix}$ (not a nested list)."""
+    import numpy as np
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    rows = r" \\ ".join(" & ".join(f"{v:.{digits}g}" for v in row) for row in M)
+    return rf"$\begin{{pmatrix}} {rows} \end{{pmatrix}}$"
+
+
+def legend_outside(ax, where: str = "right", ncol: int | None = None, **kwargs):
+    """A legend that hides no data: right of ``ax`` (``where="right"``; every panel of a figure can have one)
+    or under the whole figure (``"below"``, in ``ncol`` columns, default up to 4), for the handles of ``ax``.
+    The book's style uses constrained layout, which makes room for either."""
+    if where not in ("right", "below"):
+        raise ValueError(f"where must be 'right' or 'below', got {where!r}")
+    handles, labels = ax.get_legend_handles_labels()
+    if where == "right":
+        return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, **kwargs)
+    return ax.figure.legend(handles, labels, loc="outside lower center", ncol=ncol or min(len(labels), 4), **kwargs)
+
+
+_TEX_WORDS = {"lVert": "‖", "rVert": "‖", "|": "‖", "top": "ᵀ", "star": "*", "le": "≤", "ge": "≥",
+              "times": "×", "cdot": "·", "to": "→", "mathrm": "", "tfrac": "", "frac": "", "left": "", "right": "",
+              "lvert": "|", "rvert": "|", "max": "max", "min": "min", ",": " ", ";": " ", "!": ""}
+
+
+def _plain(text: str) -> str:
+    """Caption text without Markdown or TeX markup, for an image's alt text (\\lVert x \\rVert -> ‖x‖,
+    \\lambda -> lambda)."""
+    text = re.sub(r"\{[a-z:]+\}`([^`<]*?)(?:<[^>]*>)?`", r"\1", text)   # {ref}`text <label>` -> text
+    text = re.sub(r"\\([A-Za-z]+|[|,;!])", lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"[$*_`{}^\\]", "", text)
+    return " ".join(text.split())
+
+
+def savefig(fig, notebook: str, name: str, *, caption: str, alt: str | None = None,
+            slide: str | list[str] | None = None) -> Path:
+    """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg and show it on the page as a
+    numbered figure with ``caption`` (MyST Markdown: say what to look at), ``alt`` text (default: the caption
+    without markup) and a link to the full-size SVG. Interactively the cell's plt.show() shows it instead.
 
     ``slide``: the key (or keys) of the slide figure this one regenerates (``ntklib.scorecard.SLIDE_FIGURES``),
-    or of the text-only slide it illustrates (``SLIDE_ILLUSTRATIONS``). The figure is then announced under
-    the cell with a link target, and Section 6's figure map links to it."""
+    or of the text-only slide it illustrates (``SLIDE_ILLUSTRATIONS``); the caption says so, and Section 6's
+    figure map links to the figure (its label is ``anchor(notebook, name, kind="figure")``)."""
+    for value, what in ((caption, "caption"), (name, "name"), (notebook, "notebook")):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{what} must be a non-empty string, got {value!r}")
     path = write_site_dir() / "figures" / notebook / f"{name}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     keys = [] if not slide else [slide] if isinstance(slide, str) else list(slide)
     entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": keys or None,
-             "anchor": anchor(notebook, name, kind="figure")}
+             "anchor": anchor(notebook, name, kind="figure"), "caption": caption}
     _FIGURES[:] = [f for f in _FIGURES if (f["notebook"], f["name"]) != (notebook, name)] + [entry]
-    if keys and in_notebook():
+    if not in_notebook():
+        return path
+    if keys:
         from .scorecard import SLIDE_ILLUSTRATIONS
         titles = {k: t for k, _, t, _ in SLIDE_ILLUSTRATIONS}
-        what = " and ".join(f"illustrates the slide *{titles[k]}*, which has no figure" if k in titles else
-                            f"regenerates the slide figure `{k}`" for k in keys)
-        show_markdown(f"({entry['anchor']})=\n*Figure `{name}` {what} (see the figure map in Section 6).*")
-    if in_notebook() and "inline" not in plt_backend():
-        # Under a non-interactive backend (papermill runs with MPLBACKEND=Agg) plt.show() displays nothing,
-        # so the page would have no figure: show the saved SVG instead. Interactively, plt.show() does it.
-        from IPython.display import SVG, display
-        display(SVG(filename=str(path)))
-    elif in_notebook() and _RECORD.get(notebook) is not None:
-        # With a full-scale figure to show under this one, show this one first (the cell's plt.show() would
-        # put it after the record's), and close it so that plt.show() does not show it twice.
-        import matplotlib.pyplot as plt
+        caption += " *(" + "; ".join(f"Illustrates the slide \u201c{titles[k]}\u201d, which has no figure" if k in titles
+                                    else f"Regenerates the slide figure `{k}`" for k in keys) + \
+            "; see the figure map in Section 6.)*"
+    import matplotlib.pyplot as plt
+    src = _book_path(site_dir() / entry["file"])
+    if os.environ.get("NTKBOOK_BATCH") and src:
+        # A book run: the SVG as a numbered MyST figure (crisp at any zoom, click to enlarge); the figure is
+        # closed so that the cell's plt.show() does not add a PNG copy.
+        plt.close(fig)
+        show_markdown(_figure_markdown(src, caption, alt or _plain(caption), label=entry["anchor"],
+                                       url=f"../../{entry['file']}"))
+    elif _RECORD.get(notebook) is not None or "inline" not in plt_backend():
+        # Interactively, show it now: the record's figure follows it, and a non-inline backend shows nothing.
         from IPython.display import display
         display(fig)
         plt.close(fig)
-    show_recorded_figure(notebook, name)
+    show_recorded_figure(notebook, name, alt or _plain(caption))
     return path
+
+
+def _book_path(path: Path) -> str | None:
+    """`path` as the book's pages name it (from the book's root, where _config.yml is), or None when it is
+    outside the checkout (ntklib installed elsewhere: then no book is built from this run)."""
+    path = path.resolve()
+    return f"/{path.relative_to(REPO).as_posix()}" if path.is_relative_to(REPO) else None
+
+
+def _figure_markdown(src: str, caption: str, alt: str, label: str | None = None, url: str | None = None) -> str:
+    """A numbered MyST figure with a caption (``label`` None: an unnumbered image, no caption), its alt text,
+    and a link to the full-size file (``url``, relative to the page; html_extra_path puts site/ at the
+    root of the HTML and pages live two folders down)."""
+    opts = f":alt: {alt}\n" + (f":target: {url}\n" if url else "")
+    if label is None:
+        return f"```{{image}} {src}\n{opts}:class: ntk-figure\n```"
+    return f"```{{figure}} {src}\n:name: {label}\n{opts}:figclass: ntk-figure\n\n{caption}\n```"
 
 
 _TABLES: list[dict] = []  # the result tables shown by this process (one notebook run); Checks.finish records them
@@ -172,16 +241,21 @@ def recorded_tables(notebook: str) -> list[dict]:
 _RECORD: dict = {}  # notebook -> its full-scale record (ntklib.record), set by Checks() in a smaller run
 
 
-def show_recorded_figure(notebook: str, name: str) -> None:
-    """Under a figure of a smaller run, the same figure from the section's committed full-scale record."""
+def show_recorded_figure(notebook: str, name: str, alt: str = "") -> None:
+    """Under a figure of a smaller run, the same figure from the section's committed full-scale record
+    (``alt``: the figure's alt text)."""
     from . import record
     rec = _RECORD.get(notebook)
     fig = None if rec is None else rec["dir"] / "figures" / f"{name}.svg"
     if fig is None or not fig.is_file() or not in_notebook():
         return
-    from IPython.display import SVG, display
     show_markdown(f"*The same figure at the full scale ({record.label(rec)}):*")
-    display(SVG(filename=str(fig)))
+    src = _book_path(fig)
+    if os.environ.get("NTKBOOK_BATCH") and src:
+        show_markdown(_figure_markdown(src, "", "full-scale record: " + alt))
+    else:
+        from IPython.display import SVG, display
+        display(SVG(filename=str(fig)))
 
 
 def plt_backend() -> str:

@@ -101,6 +101,16 @@ def md_escape(text) -> str:
     return "".join(out)
 
 
+def md_text(text) -> str:
+    """Like md_escape, but inline math ($...$, as check claims write it) is kept as math; a text with an odd
+    number of $ is all escaped."""
+    parts = str(text).split("$")
+    if len(parts) % 2 == 0:
+        return md_escape(text)
+    return "$".join(md_escape(p) if i % 2 == 0 else p.replace("|", "\\|").replace("\n", " ")
+                    for i, p in enumerate(parts))
+
+
 def fmt(v) -> str:
     if isinstance(v, bool) or v is None:
         return "–" if v is None else str(v)
@@ -152,7 +162,7 @@ def table_markdown(checks: list[dict], links: bool = True, records: dict | None 
     for c in checks:
         ident = link(c["notebook"], c["id"]) if links else md_escape(c["id"])
         rc = record.check_index((records or {}).get(c["notebook"])).get(c["id"])
-        cells = [ident, md_escape(c["claim"]), md_escape(c.get("lecture") or "–"), _measured(c), _measured(rc),
+        cells = [ident, md_text(c["claim"]), md_text(c.get("lecture") or "–"), _measured(c), _measured(rc),
                  md_escape(c["expected"])]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -198,8 +208,8 @@ def sections_markdown(sections: list[SectionResults], expected: list[str], scale
 
 def _sentence(c: dict, status: str, where: str) -> str:
     return (f"- {link(c['notebook'], c['id'])} ({badge(status)} in the {where}, {md_escape(c['slide'])}): "
-            f"{md_escape(c['claim'])}; measured {md_escape(fmt(c['measured']))}, expected "
-            f"{md_escape(c['expected'])}" + (f"; lecture: {md_escape(c['lecture'])}" if c.get("lecture") else ""))
+            f"{md_text(c['claim'])}; measured {md_escape(fmt(c['measured']))}, expected "
+            f"{md_escape(c['expected'])}" + (f"; lecture: {md_text(c['lecture'])}" if c.get("lecture") else ""))
 
 
 def not_reproduced_markdown(checks: list[dict], records: dict | None = None) -> str:

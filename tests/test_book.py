@@ -1,14 +1,13 @@
 """The pipeline: every section notebook is well formed, and a failing notebook is reported by name and
 cell without leaving a page behind."""
 import re
-from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 import yaml
 
-from ntklib import book
+from ntklib import book, report
 
 SOURCES = sorted(book.NOTEBOOKS.glob("[0-9][0-9]_*.md"))
 
@@ -84,7 +83,7 @@ def _section(src, stem, body, front=""):
         header + f"# {stem}\n\n```{{code-cell}} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
         "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib import report\n"
         f"from ntklib.checks import Checks\nchecks = Checks(\"{stem}\", scale, seed)\n{body}\n"
-        f"fig = plt.figure()\nreport.savefig(fig, \"{stem}\", \"f\")\nchecks.finish()\n```\n")
+        f"fig = plt.figure()\nreport.savefig(fig, \"{stem}\", \"f\", caption=\"A test figure.\")\nchecks.finish()\n```\n")
 
 
 @pytest.fixture
@@ -195,3 +194,40 @@ def test_sections_declare_the_data_they_read(path):
     for name, pattern in uses.items():
         if re.search(pattern, src):
             assert name in declared, f"{path.name} reads {name} but its front matter does not declare it"
+
+
+def test_a_book_run_shows_a_figure_as_a_numbered_captioned_svg_with_alt_text(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    shown = []
+    monkeypatch.setattr(report, "REPO", tmp_path)
+    monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "book" / "generated"))
+    monkeypatch.setenv("NTKBOOK_BATCH", "1")
+    monkeypatch.delenv("NTKBOOK_STAGE", raising=False)
+    monkeypatch.setattr(report, "in_notebook", lambda: True)
+    monkeypatch.setattr(report, "show_markdown", shown.append)
+    monkeypatch.setattr(report, "_FIGURES", [])
+    monkeypatch.setattr(report, "_RECORD", {})      # no full-scale record to show under it
+    fig = plt.figure()
+    report.savefig(fig, "01_alpha", "curve", caption=r"The loss $\lVert u - y \rVert^2$: look at the slope.")
+    assert (tmp_path / "book/generated/site/figures/01_alpha/curve.svg").is_file()
+    (md,) = shown
+    assert md.startswith("```{figure} /book/generated/site/figures/01_alpha/curve.svg\n")
+    assert ":name: figure-01_alpha-curve\n" in md and ":target: ../../figures/01_alpha/curve.svg\n" in md
+    assert ":alt: The loss ‖ u - y ‖2: look at the slope.\n" in md
+    assert md.rstrip("`\n").endswith(r"The loss $\lVert u - y \rVert^2$: look at the slope.")
+    assert not plt.fignum_exists(fig.number), "the figure must be closed, or plt.show() adds a PNG copy"
+    with pytest.raises(ValueError, match="caption"):
+        report.savefig(plt.figure(), "01_alpha", "other", caption=" ")
+
+
+def test_tensorflow_native_log_lines_are_removed_from_the_page_and_nothing_else():
+    log = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+           "I0000 00:00:1796188924.998591   31653 port.cc:153] oneDNN custom operations are on.\n"
+           "E0000 00:00:1796188925.000060   31653 cudart_stub.cc:31] Could not find cuda drivers.\n")
+    outs = [nbformat.v4.new_output("stream", name="stderr", text=log),
+            nbformat.v4.new_output("stream", name="stderr", text=log + "UserWarning: a real warning\n"),
+            nbformat.v4.new_output("stream", name="stdout", text=log)]
+    kept = book.quiet_outputs(outs)
+    assert [o["text"] for o in kept] == ["UserWarning: a real warning\n", log]

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ntklib import bounds, dynamics, kernels, networks
+from ntklib import bounds, kernels, networks
 from conftest import sphere
 
 

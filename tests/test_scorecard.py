@@ -29,8 +29,8 @@ def site(tmp_path, monkeypatch):
     a.finish()
     b = Checks("03_beta", "ci", 1)
     b.expect("B-pass", "cost $x$ is *small*", "Understanding Optimization", 0.1, "between", (0, 1))
-    report.savefig(_figure(), "03_beta", "mnist_rate", slide="convergence-rate")
-    report.savefig(_figure(), "03_beta", "extra")
+    report.savefig(_figure(), "03_beta", "mnist_rate", slide="convergence-rate", caption="Rate.")
+    report.savefig(_figure(), "03_beta", "extra", caption="Extra.")
     b.finish()
     return tmp_path / "site" / "results"
 
@@ -59,11 +59,11 @@ def test_table_lists_every_check_with_numbers_and_links(site):
     md = scorecard.table_markdown(checks)
     html = render(md)
     assert html.count("<tr>") == 1 + len(checks)             # header + one row per check, none dropped
-    assert "does not reproduce" in md and "4" in md and ">= 6" in md  # the non-reproduction keeps its numbers
+    assert "does not reproduce" in md and "4" in md and "≥ 6" in md  # the non-reproduction keeps its numbers
     assert "{ref}`A-pass <check-01_alpha-a-pass>`" in md     # linked to the cell that shows it
     assert "± 0.05" in html and "in [0, 1]" in html
-    # claims are text, not markup: no emphasis, math or extra table columns from '*', '$', '|'
-    assert "<em>" not in html and "math" not in html and "needs n^6 | really" in html
+    # claims are text with inline math: no emphasis or extra table columns from '*', '|'; "$x$" stays math
+    assert "<em>" not in html and "needs n^6 | really" in html and "math" in html
 
 
 def test_sections_summary_flags_missing_and_mixed_scale(site):
@@ -147,7 +147,7 @@ def recorded(tmp_path, monkeypatch):
     full = Checks("01_alpha", "full", 0)
     full.expect("A-big", "grows at scale", "Lemma 2", 3.0, ">=", 2.0, holds_at=("full",))
     full.expect("A-dnr", "needs n^6", "Lemma 3", 1.0, ">=", 6.0, holds_at=())
-    report.savefig(_figure(), "01_alpha", "curve")
+    report.savefig(_figure(), "01_alpha", "curve", caption="Curve.")
     full.finish()
     site = tmp_path / "full" / "site"
     results = json.loads((site / "results" / "01_alpha.json").read_text())
@@ -163,8 +163,15 @@ def test_record_holds_checks_figures_and_provenance_and_goes_stale(recorded):
     assert (rec["dir"] / "figures" / "curve.svg").read_text().lstrip().startswith("<?xml")
     prov = rec["provenance"]
     assert set(prov["library"]) == {"ntklib/kernels.py"}         # the book tooling does not make a record stale
-    assert prov["source"] == {"notebooks/01_alpha.md": record.file_sha256(recorded / "notebooks/01_alpha.md")}
+    assert prov["source"] == {"notebooks/01_alpha.md": record.source_sha256(recorded / "notebooks/01_alpha.md")}
     assert prov["cpu"] and prov["date"]
+    src = recorded / "notebooks" / "01_alpha.md"        # writing the measured runtime back keeps it fresh ...
+    original = src.read_text()
+    src.write_text("  runtime: {ci: 1 s, full: 2 s}\n" + original)
+    assert record.load("01_alpha")["stale"] == []
+    src.write_text(src.read_text() + "\nx = 1\n")          # ... any other change does not
+    assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md"]
+    src.write_text(original)
     (recorded / "ntklib" / "kernels.py").write_text("X = 2\n")
     assert record.load("01_alpha")["stale"] == ["ntklib/kernels.py"]
     (recorded / "notebooks" / "01_alpha.md").unlink()
@@ -205,3 +212,9 @@ def test_every_slide_figure_is_regenerated_by_a_cell():
     assert len(keys) == len(set(keys))
     assert not [k for k in keys if k not in used], "slide figures with no regenerating cell"
     assert not used - set(keys), "notebooks pass slide keys that the figure map does not know"
+
+
+def test_claims_keep_their_math_in_the_scorecard_and_everything_else_is_escaped():
+    assert scorecard.md_text(r"gap $\lVert H \rVert_2$ is *small* | x") == r"gap $\lVert H \rVert_2$ is \*small\* \| x"
+    assert scorecard.md_text(r"$a|b$") == r"$a\|b$"          # a | inside math would still split the table cell
+    assert scorecard.md_text("costs $5") == r"costs \$5"     # an unpaired $ is text

@@ -90,4 +90,9 @@ def test_checks_record_pass_finding_and_failure(tmp_path, monkeypatch):
         c.finish()
     rec = json.loads((tmp_path / "site" / "results" / "99_test.json").read_text())
     assert [x["status"] for x in rec["checks"]] == ["pass", "does not reproduce", "FAIL", "pass", "does not reproduce"]
+    # the closing summary names each check once, by status, without repeating its claim
+    summary = c.summary_markdown()
+    assert summary.splitlines()[1:] == [f"- {checks.badge('FAIL')} 1: C", f"- {checks.badge('does not reproduce')} 2: B, E",
+                                        f"- {checks.badge('pass')} 2: A, D"]
+    assert "slope is -1/2" not in summary
     assert rec["scale"] == "ci" and rec["versions"]["jax"]

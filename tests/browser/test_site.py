@@ -6,7 +6,11 @@ driven by Selenium) opens every page of book/_build/html, served on 127.0.0.1, a
 * math renders: MathJax, loaded from the site itself, typesets every math element without a TeX error;
 * every image on a page is present and non-empty, and every SVG figure written by the notebooks is a
   non-empty SVG file;
-* no internal link is broken: its target exists, and so does the element its #fragment names.
+* no internal link is broken: its target exists, and so does the element its #fragment names;
+* a reader's view, at 1400 px and at 400 px: no page scrolls sideways, no display equation is cut off (at
+  1400 px it fits its column; at 400 px it fits or scrolls inside its box), every figure is loaded and shown at a usable size, the section pages show
+  status badges, no citation or reference is left unresolved, and no text a reader sees carries log noise,
+  Python reprs, machine paths or notes to the developers (FORBIDDEN).
 
 These tests need a built book, so `make test` (which runs before the book exists) deselects them
 (marker `browser`); CI runs them after `make book` with `python -m pytest -m browser tests/browser`.
@@ -143,6 +147,87 @@ def test_section_pages_have_math_and_figures():
     assert sections, "no section page in the built book"
     assert any(v["math"] for v in sections.values()), "no section page has math"
     assert sum(len(v["images"]) for v in sections.values()) > 0, "no section page has a figure"
+
+
+# What must never reach a reader's eyes: native log lines (TensorFlow/absl), reprs, machine paths, dev notes.
+FORBIDDEN = [("absl", r"absl"), ("oneDNN", r"oneDNN"), ("CUDA", r"\bcuda\b"), ("a Check repr", r"Check\("),
+             ("a temp path", r"/tmp/"), ("a home path", r"/root/"), ("a machine path", r"/work/"),
+             ("an object repr", r"object at 0x"), ("a numpy repr", r"np\.float64\("),
+             ("a reference to an issue", r"\bissue \d+")]
+
+_READ = """
+const done = arguments[arguments.length - 1];
+const ready = (window.MathJax && MathJax.startup && MathJax.startup.promise) ? MathJax.startup.promise : Promise.resolve();
+ready.then(() => {
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const main = document.querySelector('main') || document.body;
+  done({
+    text: main.innerText,
+    pageWidth: document.documentElement.scrollWidth,
+    window: window.innerWidth,
+    column: (document.querySelector('main .bd-article, main article, main') || main).clientWidth,
+    equations: Array.from(document.querySelectorAll('mjx-container[display="true"]')).map(m => {
+      const box = m.parentElement;
+      return {w: m.scrollWidth, avail: m.clientWidth, boxW: box.clientWidth, scrolls: scrolls(m) || scrolls(box),
+              tex: (m.textContent || '').slice(0, 60)};
+    }),
+    figures: Array.from(document.querySelectorAll('figure.ntk-figure img, img.ntk-figure')).map(i => ({
+      src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0, w: i.getBoundingClientRect().width,
+      alt: i.getAttribute('alt') || '', captioned: !!i.closest('figure') && !!i.closest('figure').querySelector('figcaption')})),
+    badges: document.querySelectorAll('.ntk-status').length,
+    unresolved: Array.from(document.querySelectorAll('.problematic, .xref.missing')).map(e => e.textContent.slice(0, 60)),
+  });
+}).catch(e => done({error: String(e)}));
+"""
+
+SECTIONS = [p for p in PAGES if p.startswith("book/generated/")]
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+@pytest.mark.parametrize("page", SECTIONS)
+def test_reader_view(page, width, server, browser):
+    import re
+    base, _ = server
+    browser.set_window_size(width, 900)
+    try:
+        browser.get(f"{base}/{page}")
+        info = browser.execute_async_script(_READ)
+    finally:
+        browser.set_window_size(1280, 900)
+    assert "error" not in info, f"{page}: {info.get('error')}"
+    problems = []
+    if info["pageWidth"] > info["window"] + 1:
+        problems.append(f"the page scrolls sideways ({info['pageWidth']} px wide in a {info['window']} px window)")
+    for eq in info["equations"]:
+        # on a desktop every equation fits its column; on a phone a wide one may scroll inside its box
+        if eq["w"] > eq["avail"] + 1 and (width >= 1000 or not eq["scrolls"]):
+            problems.append(f"display equation wider than its column ({eq['w']} px in {eq['avail']} px): {eq['tex']!r}")
+    for fig in info["figures"]:
+        if not fig["ok"]:
+            problems.append(f"figure not loaded: {fig['src']}")
+        elif fig["w"] < min(250, 0.9 * info["column"]):
+            problems.append(f"figure shown only {fig['w']:.0f} px wide (column {info['column']} px): {fig['src']}")
+        if not fig["alt"].strip():
+            problems.append(f"figure without alt text: {fig['src']}")
+    if not page.endswith("06_summary.html") and info["badges"] == 0:
+        problems.append("no status badge on a section page")
+    if info["unresolved"]:
+        problems.append(f"unresolved references or citations: {info['unresolved'][:5]}")
+    for what, pattern in FORBIDDEN:
+        m = re.search(pattern, info["text"], re.I if what == "CUDA" else 0)
+        if m:
+            problems.append(f"{what} in the text: {info['text'][max(0, m.start() - 60):m.end() + 60]!r}")
+    assert not problems, f"{page} at {width} px:\n" + "\n".join(problems)
+
+
+def test_section_figures_are_numbered_and_captioned():
+    """Every figure a section shows is a numbered figure with a caption (checked on the built HTML)."""
+    for page in SECTIONS:
+        html = (HTML / page).read_text()
+        n_fig = html.count('class="ntk-figure')
+        if "figures/" in html and "06_summary" not in page:
+            assert n_fig, f"{page}: figures that are not ntk-figure (numbered, captioned) figures"
+        assert html.count("<figcaption") >= html.count('<figure class="ntk-figure'), f"{page}: a figure without caption"
 
 
 def test_internal_links(server):
