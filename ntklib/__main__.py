@@ -34,9 +34,13 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "list":
+        from . import record
         for s in book.sections():
             runtime = "  ".join(f"{k}: {v}" for k, v in s.runtime.items()) or "runtime not recorded"
-            print(f"{s.stem:14s} {s.title:60s} {runtime}")
+            rec = record.load(s.stem)   # the measured time beside the declared one
+            measured = ("no full-scale record" if rec is None else
+                        f"record: {rec['wall_seconds'] / 60:.1f} min{' (stale)' if rec['stale'] else ''}")
+            print(f"{s.stem:14s} {s.title:52.52s} {runtime}  [{measured}]")
         return 0
     if args.cmd == "data":
         return show_data(args)

@@ -281,13 +281,14 @@ _NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLo
 def quiet_outputs(outputs: list) -> list:
     """A cell's outputs without TensorFlow's native log lines on stderr (noise to a reader; nothing that
     concerns the results), dropping stderr outputs left empty. Everything else is kept as it is."""
+    import nbformat
     out = []
     for o in outputs:
         if o.get("output_type") == "stream" and o.get("name") == "stderr":
             text = _NATIVE_LOG.sub("", o.get("text", ""))
             if not text.strip():
                 continue
-            o = {**o, "text": text}
+            o = nbformat.from_dict({**o, "text": text})     # a NotebookNode, as nbformat.writes needs
         out.append(o)
     return out
 

@@ -231,3 +231,5 @@ def test_tensorflow_native_log_lines_are_removed_from_the_page_and_nothing_else(
             nbformat.v4.new_output("stream", name="stdout", text=log)]
     kept = book.quiet_outputs(outs)
     assert [o["text"] for o in kept] == ["UserWarning: a real warning\n", log]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=kept)])
+    assert "a real warning" in nbformat.writes(nb)     # the page can still be written
