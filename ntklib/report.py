@@ -123,6 +123,15 @@ def use_style() -> None:
     plt.style.use(STYLE)
 
 
+def tex_number(x, digits: int = 3, scientific: bool = False) -> str:
+    """``x`` as TeX for inside $...$: ``digits`` significant digits (``scientific``: always as a power of ten),
+    a power of ten written 6.4 \\times 10^{9}, never 6.4e+09."""
+    if x == 0:
+        return "0"
+    m, _, e = (f"{x:.{digits - 1}e}" if scientific else f"{x:.{digits}g}").partition("e")
+    return rf"{m} \times 10^{{{int(e)}}}" if e else m
+
+
 def matrix_markdown(M, digits: int = 3) -> str:
     """A small matrix as inline math, e.g. $\\begin{pmatrix}0.6 & 0.4\\\\ 0.4 & 0.6\\end{pmatrix}$ (not a nested list)."""
     import numpy as np

@@ -233,3 +233,10 @@ def test_tensorflow_native_log_lines_are_removed_from_the_page_and_nothing_else(
     assert [o["text"] for o in kept] == ["UserWarning: a real warning\n", log]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=kept)])
     assert "a real warning" in nbformat.writes(nb)     # the page can still be written
+
+
+def test_numbers_in_generated_text_are_tex_not_python_exponents():
+    assert report.tex_number(6.4e9, 2, scientific=True) == r"6.4 \times 10^{9}"
+    assert report.tex_number(1.23e-4, 2, scientific=True) == r"1.2 \times 10^{-4}"
+    assert report.tex_number(0.1234) == "0.123" and report.tex_number(2.68e5) == r"2.68 \times 10^{5}"
+    assert report.tex_number(0.0, scientific=True) == "0"
