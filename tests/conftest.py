@@ -26,12 +26,29 @@ def rng():
     return np.random.default_rng(1234)
 
 
+# The datasets a run insists on (space-separated names, e.g. "mnist uci graphs"): CI sets it, so a missing or
+# misplaced data directory fails the real-data tests instead of skipping every one of them.
+REQUIRED_DATA = set(os.environ.get("NTK_REQUIRE_DATA", "").split())
+
+
+def data_absent(name: str, why: str):
+    """Skip a test whose dataset `name` is absent here, or fail if this run requires it (NTK_REQUIRE_DATA)."""
+    if name in REQUIRED_DATA or "all" in REQUIRED_DATA:
+        pytest.fail(f"{why}, but NTK_REQUIRE_DATA requires {name!r}: point NTK_DATA_DIR at the data directory",
+                    pytrace=False)
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The shared real data (CI has it beside the clone); skip the test cleanly where it is absent."""
+    """The shared real data (CI has it beside the clone); skip the test cleanly where it is absent, unless
+    NTK_REQUIRE_DATA names a dataset (then fail)."""
     env = os.environ.get("NTK_DATA_DIR")
     path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
     if not path.is_dir():
+        if REQUIRED_DATA:
+            pytest.fail(f"data directory not found at {path}, but NTK_REQUIRE_DATA={' '.join(sorted(REQUIRED_DATA))}",
+                        pytrace=False)
         pytest.skip(f"shared data directory not found at {path}")
     return path
 

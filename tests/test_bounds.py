@@ -22,6 +22,22 @@ def test_hoeffding_entry_bound_holds_with_probability_one_minus_delta(rng):
     assert bound < 1
 
 
+def test_hoeffding_deviation_is_exact_hoeffding_for_the_worst_case_variables():
+    # Independent reference: the exact binomial tail of a mean of m fair +-1 variables (range 2, the
+    # widest the entries' terms x_i.x_j 1{.}1{.} in [-1, 1] allow). At n = 1 the union bound is over one
+    # entry, so the deviation must hold with probability >= 1 - delta, and it must not be loose by the
+    # sqrt(2) that a dropped factor 2 in 2 log(2 n^2 / delta) / m would give: there the tail exceeds delta.
+    from scipy.stats import binom
+    for m, delta in [(1000, 1e-3), (4000, 1e-2), (400, 1e-4)]:
+        t = float(bounds.hoeffding_entry_deviation(m, 1, delta))
+
+        def tail(s):   # P(|mean| >= s) for mean = (2 K - m) / m, K ~ Binomial(m, 1/2)
+            k = np.ceil(m * (1 + s) / 2 - 1e-9)
+            return 2 * binom.sf(k - 1, m, 0.5)
+        assert tail(t) <= delta
+        assert tail(t / np.sqrt(2)) > delta
+
+
 def test_lemma2_width_delivers_eps():
     for eps, delta, n in [(0.1, 0.05, 10), (0.5, 0.01, 100), (1.0, 0.5, 3)]:
         m = bounds.lemma2_width(eps, delta, n)

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import data_absent  # noqa: E402
 from _http_server import NoLength, Truncated, serve  # noqa: E402
 from test_datasets import cifar_bytes, fake_idx_files, sha  # noqa: E402
 from test_datasets_uci_graphs import TOY_FOLDS, TOY_GRAPHS, toy_uci, write_graphs  # noqa: E402
@@ -449,7 +450,7 @@ def read_sums(path: Path) -> dict[str, str]:
 def test_committed_checksums_match_shared_data(shared_data, name):
     folder = shared_data / name
     if not (folder / "SHA256SUMS").is_file():
-        pytest.skip(f"{folder}/SHA256SUMS not present")
+        data_absent(name, f"{folder}/SHA256SUMS not present")
     committed = read_sums(_registry.CHECKSUM_DIR / f"{name}.sha256")
     shared = read_sums(folder / "SHA256SUMS")
     assert committed.items() <= shared.items()  # same digest for every listed file
@@ -467,7 +468,7 @@ def test_committed_checksums_match_shared_data(shared_data, name):
 def test_mnist_registry_matches_shared_data(shared_data):
     path = shared_data / "mnist" / "SHA256SUMS"
     if not path.is_file():
-        pytest.skip(f"{path} not present")
+        data_absent("mnist", f"{path} not present")
     assert {f.name: f.sha256[0] for f in _registry.REGISTRY["mnist"].files} == read_sums(path)
 
 
@@ -475,7 +476,7 @@ def test_selection_rule_reproduces_the_committed_90(shared_data):
     """At most 5,000 samples in total and no separate test file, applied to the 121 sets."""
     uci = shared_data / "uci"
     if not uci.is_dir():
-        pytest.skip("no UCI data")
+        data_absent("uci", "no UCI data")
     from ntklib.datasets.uci import _read_info, is_benchmark_set
     infos = {p.name: _read_info(p / f"{p.name}.txt") for p in sorted(uci.iterdir())
              if (p / f"{p.name}.txt").is_file()}
@@ -487,6 +488,6 @@ def test_selection_rule_reproduces_the_committed_90(shared_data):
 
 def test_uci_loader_verifies_shared_copy(shared_data):
     if not (shared_data / "uci" / "iris" / "iris.txt").is_file():
-        pytest.skip("no UCI data")
+        data_absent("uci", "no UCI data")
     ds = D.load_uci("iris", data_dir=shared_data, download=False)
     assert ds.X.shape == (150, 4)

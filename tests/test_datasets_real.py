@@ -16,6 +16,8 @@ import pytest
 import ntklib.datasets as D
 from ntklib.datasets import _registry
 
+from conftest import data_absent
+
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
@@ -32,13 +34,13 @@ def require(name: str, root: Path) -> None:
     try:
         D.ensure_files(name, root, download=False)
     except D.DataMissingError:
-        pytest.skip(f"{name} not available in {root}")
+        data_absent(name, f"{name} not available in {root}")
 
 
-def require_paths(*paths: Path) -> None:
+def require_paths(*paths: Path, name: str) -> None:
     missing = [p for p in paths if not p.exists()]
     if missing:
-        pytest.skip(f"missing {missing[0]}")
+        data_absent(name, f"missing {missing[0]}")
 
 
 # --------------------------------------------------------------------------- images
@@ -97,7 +99,7 @@ DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
 def test_debian_fashion_mnist_is_upstream_with_rewritten_gzip_header():
     """Restoring the stored name and original mtime gives the upstream file's digest."""
-    require_paths(*(DEBIAN / f.name for f in _registry.REGISTRY["fashion-mnist"].files))
+    require_paths(*(DEBIAN / f.name for f in _registry.REGISTRY["fashion-mnist"].files), name="fashion-mnist")
     for f in _registry.REGISTRY["fashion-mnist"].files:
         data = (DEBIAN / f.name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f.sha256[1]
@@ -124,7 +126,7 @@ def test_cifar10(root):
 
 @pytest.fixture(scope="module")
 def uci90(root):
-    require_paths(*(root / "uci" / n / f"{n}.txt" for n in D.uci_benchmark_names()))
+    require_paths(*(root / "uci" / n / f"{n}.txt" for n in D.uci_benchmark_names()), name="uci")
     return {name: D.load_uci(name, data_dir=root) for name in D.uci_benchmark_names(root)}
 
 
@@ -155,14 +157,14 @@ def test_uci_all_90_benchmark_sets(uci90):
 
 
 def test_uci_set_with_separate_test_file(root):
-    require_paths(root / "uci" / "annealing" / "annealing_train_R.dat")
+    require_paths(root / "uci" / "annealing" / "annealing_train_R.dat", name="uci")
     ds = D.load_uci("annealing", data_dir=root)
     assert ds.X.shape == (798, 31) and ds.X_test.shape == (100, 31) and ds.n_classes == 5
 
 
 def test_uci_incomplete_set_raises_missing(root):
     path = root / "uci" / "adult" / "adult_train_R.dat"
-    require_paths(root / "uci" / "adult" / "adult.txt")
+    require_paths(root / "uci" / "adult" / "adult.txt", name="uci")
     if path.exists():
         pytest.skip("this data directory has the full adult set")
     with pytest.raises(D.DataMissingError, match="adult_train_R.dat"):
@@ -183,7 +185,7 @@ GRAPH_STATS = {  # graphs/README.md: graphs, sorted class counts, nodes, edges, 
 
 @pytest.mark.parametrize("name", D.graph_dataset_names())
 def test_graph_statistics(root, name):
-    require_paths(root / "graphs" / name / f"{name}.txt")
+    require_paths(root / "graphs" / name / f"{name}.txt", name="graphs")
     n_graphs, class_counts, nodes, edges, n_tags, (n_test, n_train) = GRAPH_STATS[name]
     ds = D.load_graphs(name, data_dir=root, degree_as_tag=False)
     assert len(ds.graphs) == len(ds.labels) == n_graphs
@@ -201,7 +203,7 @@ def test_graph_statistics(root, name):
 
 
 def test_imdb_degree_tags(root):
-    require_paths(root / "graphs" / "IMDBBINARY" / "IMDBBINARY.txt")
+    require_paths(root / "graphs" / "IMDBBINARY" / "IMDBBINARY.txt", name="graphs")
     ds = D.load_graphs("IMDBBINARY", data_dir=root)
     assert ds.degree_as_tag
     g = ds.graphs[0]
