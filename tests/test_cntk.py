@@ -9,7 +9,9 @@ from ntklib import cntk, tolerances as tol
 
 @pytest.mark.slow
 @pytest.mark.parametrize("readout", ["vanilla", "gap"])
-def test_cntk_is_the_mean_empirical_ntk_of_the_cnn(rng, readout):
+def test_cntk_is_the_mean_empirical_ntk_of_the_trained_architecture(rng, readout):
+    # Ties the kernel to the finite CNN that train_cnn trains (cntk.architecture); the independent reference is
+    # test_cntk_matches_monte_carlo_of_an_independent_cnn below.
     import neural_tangents as nt
     X = rng.standard_normal((3, 4, 4, 1))
     K = cntk.ntk(X, None, depth=2, readout=readout, batch_size=0)
@@ -18,6 +20,48 @@ def test_cntk_is_the_mean_empirical_ntk_of_the_cnn(rng, readout):
     E = np.stack([np.asarray(emp(X, None, init_fn(jax.random.PRNGKey(s), X.shape)[1])) for s in range(12)])
     z = np.abs(E.mean(0) - K) / (E.std(0) / np.sqrt(len(E)) + 1e-12)
     assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < 0.1 * np.abs(K).max()
+
+
+def _own_cnn(params, x, readout):
+    """The CNN of cntk.architecture written here from scratch (no neural-tangents): NTK parameterisation,
+    3 x 3 SAME convolutions scaled by 1/sqrt(9 c_in) (W_std = sqrt 2), ReLU, then GAP or flatten, and a dense
+    readout scaled by 1/sqrt(fan-in) (W_std = 1). x: (n, h, w, c)."""
+    import jax.numpy as jnp
+    from jax import lax
+    h = x
+    for W in params[:-1]:
+        h = lax.conv_general_dilated(h, W, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        h = jnp.maximum(np.sqrt(2.0) / np.sqrt(9 * W.shape[2]) * h, 0.0)
+    h = h.mean(axis=(1, 2)) if readout == "gap" else h.reshape(len(h), -1)
+    return h @ params[-1][:, 0] / np.sqrt(h.shape[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("readout", ["vanilla", "gap"])
+def test_cntk_matches_monte_carlo_of_an_independent_cnn(rng, readout):
+    # Independent of neural-tangents' finite nets: the empirical NTK J J^T of the CNN above (its Jacobian by
+    # JAX autodiff), averaged over initialisations, estimates the kernel that cntk.ntk computes in closed form.
+    X = rng.standard_normal((3, 4, 4, 1))
+    K = cntk.ntk(X, None, depth=2, readout=readout, batch_size=0)
+    width, draws = 128, 24
+    fan = width * (1 if readout == "gap" else 16)
+
+    def draw(s):
+        k = jax.random.split(jax.random.PRNGKey(s), 3)
+        return [jax.random.normal(k[0], (3, 3, 1, width)), jax.random.normal(k[1], (3, 3, width, width)),
+                jax.random.normal(k[2], (fan, 1))]
+
+    jac = jax.jit(jax.jacrev(lambda p: _own_cnn(p, X, readout)))
+    E = []
+    for s in range(draws):
+        J = np.concatenate([np.asarray(g).reshape(len(X), -1) for g in jac(draw(s))], axis=1)
+        E.append(J @ J.T)
+    E = np.stack(E)
+    z = np.abs(E.mean(0) - K) / (E.std(0, ddof=1) / np.sqrt(draws))
+    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < 0.1 * np.abs(K).max()
+    # and the test can tell kernels apart: the other readout's kernel is far outside the Monte Carlo error
+    other = cntk.ntk(X, None, depth=2, readout="gap" if readout == "vanilla" else "vanilla", batch_size=0)
+    assert (np.abs(E.mean(0) - other) / (E.std(0, ddof=1) / np.sqrt(draws))).max() > 3 * tol.MC_SIGMAS
 
 
 def test_batched_kernel_equals_unbatched(rng):
