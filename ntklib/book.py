@@ -64,11 +64,22 @@ class Section:
     summary: bool = False  # reads every other section's results (`ntkbook: summary: true`), so runs last
 
 
+# A page's file stem: a lecture section ``NN_name`` or a companion page after it, ``NNa_name`` (a paper
+# reproduced at its own scale), which sorts after its section because "_" < "a".
+STEM = re.compile(r"\d\d[a-z]?_\w+")
+
+
+def source_paths(directory: Path | None = None, suffix: str = ".md") -> list[Path]:
+    """The page files in ``directory`` (default: notebooks/; sections and companion pages), in book order."""
+    directory = NOTEBOOKS if directory is None else Path(directory)
+    return sorted(p for p in directory.glob(f"[0-9][0-9]*{suffix}") if STEM.fullmatch(p.stem))
+
+
 def sections() -> list[Section]:
-    """The section notebooks, discovered in notebooks/ (NN_name.md), in order."""
+    """The section notebooks and companion pages, discovered in notebooks/ (NN_name.md, NNa_name.md), in order."""
     import jupytext
     out = []
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.md")):
+    for path in source_paths():
         nb = jupytext.read(path)
         title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip() if nb.cells else path.stem
         meta = nb.metadata.get("ntkbook", {})

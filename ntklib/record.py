@@ -42,10 +42,41 @@ def file_sha256(path: Path) -> str:
 
 
 def source_sha256(path: Path) -> str:
-    """The hash of a section's source without its front matter's ``runtime:`` line: the runtime is a
-    measurement copied from the record, so writing it back must not make the record stale."""
-    text = Path(path).read_text()
-    return hashlib.sha256(re.sub(r"(?m)^ *runtime:.*\n", "", text).encode()).hexdigest()
+    """The hash of what in a section's source decides its numbers: its code cells, in order. The prose and
+    the front matter (where ``runtime:`` is a measurement copied from the record) are left out, so a
+    record stays fresh through an edit of the text around its numbers: the page's prose is always
+    rendered from the current source, only the numbers and figures come from the record."""
+    return _code_sha256(Path(path).read_text())
+
+
+def _code_sha256(text: str) -> str:
+    import jupytext
+    nb = jupytext.reads(text, fmt="md:myst")
+    code = "\n\0\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _legacy_source_hashes(text: str) -> set[str]:
+    """How records made before the code-only rule hashed a source: the whole file, then the file without
+    its ``runtime:`` line."""
+    return {hashlib.sha256(text.encode()).hexdigest(),
+            hashlib.sha256(re.sub(r"(?m)^ *runtime:.*\n", "", text).encode()).hexdigest()}
+
+
+def _source_changed(path: str, digest: str, commit: str | None) -> bool:
+    """Whether the code of source ``path`` differs from the one recorded as ``digest``. A legacy digest is
+    resolved through the recorded commit's copy of the file (its code hash is compared instead)."""
+    here = REPO / path
+    if not here.is_file():
+        return True
+    now = source_sha256(here)
+    if digest == now:
+        return False
+    if commit:
+        blob = subprocess.run(["git", "-C", str(REPO), "show", f"{commit}:{path}"], capture_output=True, text=True)
+        if blob.returncode == 0 and digest in _legacy_source_hashes(blob.stdout):
+            return _code_sha256(blob.stdout) != now
+    return True
 
 
 def git_commit(paths: list[str] | None = None) -> dict:
@@ -114,7 +145,7 @@ def staleness(rec: dict) -> list[str]:
     """The files (section source, library modules) that changed, or disappeared, since ``rec`` was
     recorded; empty when the record is fresh."""
     prov = rec["provenance"]
-    changed = [p for p, h in prov["source"].items() if not (REPO / p).is_file() or source_sha256(REPO / p) != h]
+    changed = [p for p, h in prov["source"].items() if _source_changed(p, h, prov.get("commit"))]
     library = {p: h for p, h in prov["library"].items() if p not in _TOOLING_FILES}
     changed += [p for p, h in library.items() if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
     return sorted(changed)

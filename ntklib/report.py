@@ -167,14 +167,15 @@ def _plain(text: str) -> str:
 
 
 def savefig(fig, notebook: str, name: str, *, caption: str, alt: str | None = None,
-            slide: str | list[str] | None = None) -> Path:
+            slide: str | list[str] | None = None, paper: str | list[str] | None = None) -> Path:
     """Save a matplotlib figure as SVG under site/figures/<notebook>/<name>.svg and show it on the page as a
     numbered figure with ``caption`` (MyST Markdown: say what to look at), ``alt`` text (default: the caption
     without markup) and a link to the full-size SVG. Interactively the cell's plt.show() shows it instead.
 
     ``slide``: the key (or keys) of the slide figure this one regenerates (``ntklib.scorecard.SLIDE_FIGURES``),
     or of the text-only slide it illustrates (``SLIDE_ILLUSTRATIONS``); the caption says so, and Section 6's
-    figure map links to the figure (its label is ``anchor(notebook, name, kind="figure")``)."""
+    figure map links to the figure (its label is ``anchor(notebook, name, kind="figure")``). ``paper``: likewise,
+    the key (or keys) of the figure of a paper it reproduces (``ntklib.scorecard.PAPER_FIGURES``)."""
     for value, what in ((caption, "caption"), (name, "name"), (notebook, "notebook")):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{what} must be a non-empty string, got {value!r}")
@@ -182,16 +183,25 @@ def savefig(fig, notebook: str, name: str, *, caption: str, alt: str | None = No
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     keys = [] if not slide else [slide] if isinstance(slide, str) else list(slide)
+    papers = [] if not paper else [paper] if isinstance(paper, str) else list(paper)
+    from .scorecard import PAPER_FIGURES, SLIDE_FIGURES, SLIDE_ILLUSTRATIONS
+    unknown = [k for k in keys if k not in {f[0] for f in SLIDE_FIGURES + SLIDE_ILLUSTRATIONS}] + \
+        [k for k in papers if k not in {f[0] for f in PAPER_FIGURES}]
+    if unknown:
+        raise ValueError(f"slide/paper: unknown figure key(s) {unknown}; known: ntklib.scorecard.SLIDE_FIGURES, "
+                         "SLIDE_ILLUSTRATIONS (slide=) and PAPER_FIGURES (paper=)")
     entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": keys or None,
-             "anchor": anchor(notebook, name, kind="figure"), "caption": caption}
+             "paper": papers or None, "anchor": anchor(notebook, name, kind="figure"), "caption": caption}
     _FIGURES[:] = [f for f in _FIGURES if (f["notebook"], f["name"]) != (notebook, name)] + [entry]
     if not in_notebook():
         return path
-    if keys:
-        from .scorecard import SLIDE_ILLUSTRATIONS
+    if keys or papers:
         titles = {k: t for k, _, t, _ in SLIDE_ILLUSTRATIONS}
-        caption += " *(" + "; ".join(f"Illustrates the slide \u201c{titles[k]}\u201d, which has no figure" if k in titles
-                                    else f"Regenerates the slide figure `{k}`" for k in keys) + \
+        figures = {k: (bib, which) for k, bib, which, _ in PAPER_FIGURES}
+        caption += " *(" + "; ".join(
+            [f"Illustrates the slide \u201c{titles[k]}\u201d, which has no figure" if k in titles
+             else f"Regenerates the slide figure `{k}`" for k in keys] +
+            [f"Reproduces {figures[k][1]} of {{cite:t}}`{figures[k][0]}`" for k in papers]) + \
             "; see the figure map in Section 6.)*"
     import matplotlib.pyplot as plt
     src = _book_path(site_dir() / entry["file"])

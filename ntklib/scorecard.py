@@ -71,7 +71,8 @@ def load_file(path: Path) -> SectionResults:
 def load(directory: Path | None = None, exclude: tuple[str, ...] = ()) -> list[SectionResults]:
     """Every results file in `directory` (default: this run's site/results), in notebook order."""
     directory = results_dir() if directory is None else Path(directory)
-    out = [load_file(p) for p in sorted(directory.glob("[0-9][0-9]_*.json"))]
+    from .book import source_paths
+    out = [load_file(p) for p in source_paths(directory, ".json")]
     return [r for r in out if r.notebook not in exclude]
 
 
@@ -270,8 +271,26 @@ SLIDE_ILLUSTRATIONS = [
 ]
 
 
+# Figures of the papers behind the lecture that the companion pages reproduce at the papers' own scale:
+# (key, bibliography key, the paper's figure, what it shows). A notebook passes the key as
+# report.savefig(..., paper=key); the figure map's second table joins the two.
+PAPER_FIGURES = [
+    ("jacot2018-fig1", "jacot2018neural", "Figure 1",
+     "the NTK on the unit circle for widths 500 and 10,000 over 10 initialisations, at initialisation and after training"),
+    ("jacot2018-fig2", "jacot2018neural", "Figure 2",
+     "trained network functions of widths 50 and 1,000 against the percentiles of the limiting Gaussian process"),
+    ("jacot2018-fig3", "jacot2018neural", "Figure 3",
+     "kernel principal components of MNIST digits and the convergence of training along them"),
+    ("du2019-fig1", "du2019gradient", "Figure 1",
+     "convergence rate, activation-pattern changes and distance from initialisation against the width"),
+    ("hu2020-mnist", "hu2020simple", "Section 6 (MNIST)",
+     "RDI and AUX against plain training, with and without early stopping, across label-noise levels"),
+]
+
+
 def figure_map_markdown(sections: list[SectionResults], site_prefix: str = "") -> str:
-    """Each slide figure -> the notebook figure(s) regenerating it (linked), then the book's other figures."""
+    """Each slide figure -> the notebook figure(s) regenerating it (linked); each reproduced figure of the papers
+    (``PAPER_FIGURES``) -> its figure(s); then the book's other figures."""
     recorded = [f for s in sections for f in s.figures]
     by_key: dict[str, list[dict]] = {}
     for f in recorded:
@@ -297,7 +316,16 @@ def figure_map_markdown(sections: list[SectionResults], site_prefix: str = "") -
     for key, figs in sorted(by_key.items()):
         if key not in known:
             rows.append(f"| {figs[0]['notebook'].split('_', 1)[0]} | {md_escape(key)} | (declared by the notebook) | {cell(figs)} |")
-    extra = [f for f in recorded if not f.get("slide")]
+    by_paper: dict[str, list[dict]] = {}
+    for f in recorded:
+        for key in f.get("paper") or []:
+            by_paper.setdefault(key, []).append(f)
+    rows += ["", "| paper | its figure | what it shows | reproduced by |", "|---|---|---|---|"]
+    for key, bib, which, what in PAPER_FIGURES:
+        figs = by_paper.get(key, [])
+        rows.append(f"| {{cite:t}}`{bib}` | {which} | {md_escape(what)} | "
+                    f"{cell(figs) if figs else 'not reproduced in this build'} |")
+    extra = [f for f in recorded if not f.get("slide") and not f.get("paper")]
     if extra:
         rows.append("")
         # Raw HTML links to the SVG files copied into the site (they are files, not pages Sphinx knows).

@@ -9,7 +9,7 @@ import yaml
 
 from ntklib import book, report
 
-SOURCES = sorted(book.NOTEBOOKS.glob("[0-9][0-9]_*.md"))
+SOURCES = book.source_paths()
 
 
 def test_every_notebook_is_registered_and_in_the_toc():

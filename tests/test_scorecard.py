@@ -169,7 +169,9 @@ def test_record_holds_checks_figures_and_provenance_and_goes_stale(recorded):
     original = src.read_text()
     src.write_text("  runtime: {ci: 1 s, full: 2 s}\n" + original)
     assert record.load("01_alpha")["stale"] == []
-    src.write_text(src.read_text() + "\nx = 1\n")          # ... any other change does not
+    src.write_text(src.read_text() + "\nMore prose about the numbers.\n")   # ... and so does an edit of the prose
+    assert record.load("01_alpha")["stale"] == []
+    src.write_text(src.read_text() + "\n```{code-cell} ipython3\nx = 1\n```\n")   # ... a change of code does not
     assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md"]
     src.write_text(original)
     (recorded / "ntklib" / "kernels.py").write_text("X = 2\n")
@@ -205,7 +207,7 @@ def test_every_slide_figure_is_regenerated_by_a_cell():
     import re
     from ntklib import book
     used = set()
-    for path in book.NOTEBOOKS.glob("[0-9][0-9]_*.md"):
+    for path in book.source_paths():
         for arg in re.findall(r"slide=(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", path.read_text()):
             used |= set(re.findall(r"""["']([\w-]+)["']""", arg))
     keys = [k for k, *_ in scorecard.SLIDE_FIGURES + scorecard.SLIDE_ILLUSTRATIONS]
@@ -218,3 +220,29 @@ def test_claims_keep_their_math_in_the_scorecard_and_everything_else_is_escaped(
     assert scorecard.md_text(r"gap $\lVert H \rVert_2$ is *small* | x") == r"gap $\lVert H \rVert_2$ is \*small\* \| x"
     assert scorecard.md_text(r"$a|b$") == r"$a\|b$"          # a | inside math would still split the table cell
     assert scorecard.md_text("costs $5") == r"costs \$5"     # an unpaired $ is text
+
+
+def test_every_paper_figure_is_reproduced_by_a_cell():
+    # Likewise for the papers' figures (report.savefig(..., paper=key)): the second table of the figure map.
+    import re
+    from ntklib import book
+    used = set()
+    for path in book.source_paths():
+        for arg in re.findall(r"paper=(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", path.read_text()):
+            used |= set(re.findall(r"""["']([\w-]+)["']""", arg))
+    keys = [k for k, *_ in scorecard.PAPER_FIGURES]
+    assert len(keys) == len(set(keys))
+    assert not [k for k in keys if k not in used], "paper figures with no reproducing cell"
+    assert not used - set(keys), "notebooks pass paper keys that the figure map does not know"
+
+
+def test_savefig_refuses_an_unknown_figure_key(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from ntklib import report
+    monkeypatch.setenv("NTKBOOK_STAGE", str(tmp_path))
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="paper"):
+        report.savefig(fig, "02a_x", "f", caption="c", paper="jacot2018-fig9")
+    plt.close(fig)
