@@ -241,6 +241,30 @@ def power_law_exponent(ns, values) -> tuple[float, float]:
     return float(alpha), float(math.exp(logc))
 
 
+def power_law_constant(ns, values, alpha: float) -> float:
+    """The constant c of the power law values ~ c ns^alpha with the exponent ``alpha`` fixed: the least-squares
+    fit in log space, c = exp(mean(log values - alpha log ns)). E.g. Lemma 2's (1 - delta)-quantile of
+    ||H(0) - H*||_2 fitted as c m^(-1/2) gives the width c^2 / eps^2 that suffices in practice."""
+    ns = _validate._array(ns, "ns", "fiu").astype(np.float64, copy=False)
+    values = _validate._array(values, "values", "fiu").astype(np.float64, copy=False)
+    if ns.shape != values.shape or ns.ndim != 1 or len(ns) < 1:
+        raise ValueError(f"ns and values: need two 1-D arrays of equal length >= 1, got {ns.shape} and {values.shape}")
+    _reals(ns, "ns", what="positive finite sample sizes", positive=True)
+    _reals(values, "values", what="positive finite values (a power law needs positive values)", positive=True)
+    alpha = _validate.real(alpha, "alpha")
+    return float(np.exp(np.mean(np.log(values) - alpha * np.log(ns))))
+
+
+def theorem6_optimal_alpha(H, y) -> float:
+    """The alpha of lam = n^alpha that minimises Theorem 6's bound (theorem6_bound): sqrt(lam) sqrt(R / n) +
+    1 / sqrt(lam), with R = y^T H^-1 y, is smallest at lam* = sqrt(n / R), i.e. alpha* = log(n / R) / (2 log n).
+    The slide says "set lam = n^alpha" without saying which alpha."""
+    n = cholesky(H).n if isinstance(H, Cholesky) else _validate.kernel(H).shape[0]
+    if n < 2:
+        raise ValueError(f"H must be at least 2 x 2 (alpha = log(lam) / log(n) needs n >= 2), got n = {n}")
+    return 0.5 * math.log(n / rkhs_norm_sq(H, y)) / math.log(n)
+
+
 def rademacher_bound(H, y, delta: float = 0.05) -> float:
     """Bartlett & Mendelson (2002) form: 2 sqrt(y^T H^-1 y) sqrt(tr H) / n + sqrt(log(1/delta) / n),
     bounding E|f_ker(x) - y| with probability 1 - delta. H is the kernel or its :class:`Cholesky`."""

@@ -147,6 +147,9 @@ class Trajectory:
     snapshots: dict = field(default_factory=dict)   # step -> TwoLayerNet
     final: TwoLayerNet | None = None
     diverged_step: int | None = None   # first recorded step whose loss blew up (on_divergence="return")
+    # with track_patterns=True: fraction of the n m activation patterns 1[w_r.x_i >= 0] that differ from step 0
+    # (Du et al. 2019, Section 5; the patterns whose stability Lemma 3.2 controls), one entry per record
+    pattern_changes: np.ndarray | None = None
 
     @property
     def t(self) -> np.ndarray:
@@ -174,7 +177,7 @@ def _gd_span(Z, B, X, G, a, y, eta, activation, steps, via_gram):
 
 
 def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int = 1, X_test=None,
-             snapshot_steps=(), on_divergence: str = "raise") -> Trajectory:
+             snapshot_steps=(), on_divergence: str = "raise", track_patterns: bool = False) -> Trajectory:
     """Train the slide model by full-batch GD and record outputs and weight movement along the way.
 
     The iterates are those of ``gd_step``; they are computed in the span of the training inputs (see
@@ -185,12 +188,17 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
     A loss 1/2 ||u - y||^2 that becomes non-finite or grows DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances) raises
     TrainingDiverged at the first record where it does; with on_divergence="return" training runs to the end and
     the trajectory's ``diverged_step`` says where.
+
+    ``track_patterns``: also record, at every record, the fraction of the n m activation patterns
+    1[w_r(k).x_i >= 0] that differ from those at step 0 (``Trajectory.pattern_changes``; the quantity of Du et al.
+    2019's Figure 1b, whose smallness Lemma 3.2 uses). It costs O(n m) per record, next to O(n^2 m) per step.
     """
     _checked(net)
     X = _validate.matrix(X, "X")
     y = _validate.vector(y, "y", X.shape[0])
     eta, steps, record_every = _validate.gd_schedule(eta, steps, record_every)
     on_divergence = _validate.on_divergence(on_divergence)
+    track_patterns = _validate.flag(track_patterns, "track_patterns")
     if isinstance(snapshot_steps, (str, bytes)) or not np.iterable(snapshot_steps):
         raise TypeError(f"snapshot_steps must be a list of step numbers, got {snapshot_steps!r}")
     snapshot_steps = [_validate.nonnegative_int(s, "snapshot_steps entry") for s in snapshot_steps]
@@ -210,21 +218,22 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
                                       *[(m, d)] * (len(snapshot_steps) + 1), dtype=net.W.dtype),
                      f"gd_train with n = {n} points, width m = {m}, {records} records")
     with x64_for(net.W.dtype):          # float64 nets train in float64 whatever JAX's global x64 flag
-        return _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence)
+        return _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence, track_patterns)
 
 
-def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence):
+def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_divergence, track_patterns=False):
     dt = net.W.dtype
     sigma, _ = activations.get(net.activation)
     Xj, W0, a = jnp.asarray(X, dt), jnp.asarray(net.W), jnp.asarray(net.a)
     G = Xj @ Xj.T
     Z = Xj @ W0.T
     B = jnp.zeros_like(Z)
+    active0 = Z >= 0 if track_patterns else None     # the patterns 1[w_r(0).x_i >= 0], (n, m)
     if X_test is not None:
         Xt = jnp.asarray(X_test, dt)
         Zt0, Gt = Xt @ W0.T, Xt @ Xj.T
     scale = 1.0 / np.sqrt(net.width)
-    rec_steps, us, fs, moves, snaps = [], [], [], [], {}
+    rec_steps, us, fs, moves, snaps, changed = [], [], [], [], {}, []
     loss0, diverged_step = None, None
     for k in range(0, steps + 1, record_every):
         if k:
@@ -244,9 +253,12 @@ def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_di
             fs.append(np.asarray(sigma(Zt0 + Gt @ B) @ a) * scale)
         # ||w_r(t) - w_r(0)||^2 = B[:, r]^T G B[:, r]
         moves.append(float(np.sqrt(max(float(jnp.max(jnp.sum(B * (G @ B), axis=0))), 0.0))))
+        if track_patterns:  # exact counts per neuron (int32), summed in int64, then the fraction in float64
+            per_neuron = np.asarray(jnp.sum((Z >= 0) != active0, axis=0, dtype=jnp.int32))
+            changed.append(int(per_neuron.sum(dtype=np.int64)) / Z.size)
         if k in snapshot_steps or k == steps:
             cur = TwoLayerNet(np.asarray(W0 + B.T @ Xj), net.a, net.activation)
             if k in snapshot_steps:
                 snaps[k] = cur
     return Trajectory(np.array(rec_steps), float(eta), np.array(us), np.array(fs) if fs else None,
-                      np.array(moves), snaps, cur, diverged_step)
+                      np.array(moves), snaps, cur, diverged_step, np.array(changed) if track_patterns else None)

@@ -41,3 +41,30 @@ EIG_FLOAT32_RTOL = 1e-5
 # Training counts as diverged when its loss is not finite or exceeds this factor times max(loss at step 0, 1):
 # GD with a stable step never increases the loss that much; an unstable one grows it geometrically.
 DIVERGED_LOSS_FACTOR = 1e6
+
+# --- 02a_jacot2018 (Jacot et al. 2018 at the paper's scale; ntklib.jacot) -----------------------------------
+# Provisional; set from measurements (see the block's final version).
+JACOT_SPREAD_FACTOR = 1.6
+JACOT_EXPONENT_ATOL = 0.25
+JACOT_LINEARISED_RTOL = 0.05
+JACOT_COVERAGE_ATOL = 0.15
+JACOT_SPREAD_FACTOR_F2 = 1.5
+JACOT_MEAN_SE = 3.0
+JACOT_EIGEN_RTOL = 0.1
+JACOT_ALONG_ATOL = 0.05
+
+# --- 02b_du2019 (Du et al. 2019 at the paper's scale; ntklib.du2019, networks.gd_train(track_patterns=True)) ---
+# gd_train in float32 against float64 on the same net, 100 steps of eta = 0.3 at n = d = 200..1000 (measured, worst):
+# the squared training residual agrees to 2e-4 relative down to 1e-7 of its start (float32 round-off of u ~ 1e-6 against
+# a residual of ~1e-4 per point); max_r ||w_r(k) - w_r(0)|| to 2e-6 relative.
+DU2019_FLOAT32_LOSS_RTOL = 1e-3
+DU2019_FLOAT32_MOVE_RTOL = 1e-4
+# Changed activation patterns: a neuron whose pre-activation on x_i reaches 0 during training stays at the kink (its
+# gradient from x_i vanishes on one side), so round-off decides whether that pattern counts as changed: float32 and
+# float64 counts differed by 0.2-0.6% of the changed patterns (12 of 1,904; 42 of 20,642).
+DU2019_FLOAT32_PATTERN_RTOL = 0.02
+
+# --- 04a_hu2020 (ntklib.noisy_sweep) ------------------------------------------------------------------
+# GD computed in the span of the training inputs (noisy_sweep.train_span) against GD on W (noisy.train_many),
+# float64: the same iterates by two routes, so they agree to round-off accumulated over a few hundred steps.
+SPAN_GD_ATOL = 1e-10

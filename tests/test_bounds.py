@@ -90,3 +90,28 @@ def test_lemma3_width_exponents():
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_power_law_constant_is_the_log_space_least_squares_fit(rng):
+    # Independent reference: minimise the log-space squared error over c numerically.
+    from scipy.optimize import minimize_scalar
+    ns = np.array([100.0, 300, 1000, 3000])
+    values = 2.5 * ns ** -0.5 * np.exp(0.1 * rng.standard_normal(4))
+    c = bounds.power_law_constant(ns, values, -0.5)
+    best = minimize_scalar(lambda logc: np.sum((np.log(values) - logc + 0.5 * np.log(ns)) ** 2)).x
+    assert abs(np.log(c) - best) < 1e-7
+    assert bounds.power_law_constant(ns, 3.0 * ns ** 0.25, 0.25) == pytest.approx(3.0, rel=1e-12)
+    with pytest.raises(ValueError, match="values"):
+        bounds.power_law_constant(ns, -values, -0.5)
+
+
+def test_theorem6_optimal_alpha_minimises_the_bound(rng):
+    # Independent reference: the bound evaluated on a fine grid of alpha, minimised numerically.
+    X = sphere(rng, 40, 5)
+    H = kernels.ntk_two_layer(X)
+    y = np.sign(X[:, 0])
+    alphas = np.linspace(-1, 2, 30001)
+    grid = bounds.theorem6_bound(H, y, 40.0 ** alphas, 0.2)
+    assert abs(bounds.theorem6_optimal_alpha(H, y) - alphas[np.argmin(grid)]) < 2e-4
+    with pytest.raises(ValueError, match="n >= 2"):
+        bounds.theorem6_optimal_alpha(np.ones((1, 1)), np.ones(1))

@@ -74,6 +74,35 @@ def test_gd_train_equals_direct_gd_steps(rng, activation, n, d):
     np.testing.assert_allclose(traj.final.W, cur.W, atol=1e-10)
 
 
+@pytest.mark.parametrize("n,d", [(30, 20), (30, 10)])   # both products: G D (n <= 2d) and X (X^T D)
+def test_gd_train_tracks_pattern_changes_of_the_direct_iterates(rng, n, d):
+    # track_patterns counts the (i, r) with 1[w_r(k).x_i >= 0] != 1[w_r(0).x_i >= 0]; recount them on gd_step's W.
+    # A narrow net with a large step, so that many patterns change.
+    X, y = sphere(rng, n, d), rng.standard_normal(n)
+    net = networks.init_two_layer(5, 50, d)
+    traj = networks.gd_train(net, X, y, 0.5, 40, record_every=8, track_patterns=True)
+    assert networks.gd_train(net, X, y, 0.5, 8).pattern_changes is None     # off by default
+    cur, active0 = net, X @ net.W.T >= 0
+    for i, k in enumerate(traj.steps):
+        if k:
+            cur = networks.gd_step(cur, X, y, 0.5, steps=8)
+        assert traj.pattern_changes[i] == np.mean((X @ cur.W.T >= 0) != active0)
+    assert traj.pattern_changes[0] == 0 and traj.pattern_changes[-1] > 0.01
+
+
+def test_gd_train_float32_matches_float64_within_the_page_tolerances(rng):
+    # The float32 run of 02b_du2019 against float64 on the same net (tolerances measured at the page's sizes).
+    n = d = 100
+    X, y = sphere(rng, n, d), rng.standard_normal(n)
+    out = {dt: networks.gd_train(networks.init_two_layer(1, 400, d, dtype=dt), X, y, 0.3, 100, record_every=5,
+                                 track_patterns=True) for dt in (np.float32, np.float64)}
+    lo, hi = out[np.float32], out[np.float64]
+    loss = lambda tr: np.sum((tr.u - y) ** 2, axis=1)
+    np.testing.assert_allclose(loss(lo), loss(hi), rtol=tol.DU2019_FLOAT32_LOSS_RTOL)
+    np.testing.assert_allclose(lo.max_move, hi.max_move, rtol=tol.DU2019_FLOAT32_MOVE_RTOL)
+    np.testing.assert_allclose(lo.pattern_changes, hi.pattern_changes, rtol=tol.DU2019_FLOAT32_PATTERN_RTOL)
+
+
 def test_spectral_solution_matches_integration(rng):
     X = sphere(rng, 10, 4)
     H, y, u0 = kernels.ntk_two_layer(X), rng.standard_normal(10), rng.standard_normal(10)
