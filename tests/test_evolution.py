@@ -201,3 +201,33 @@ def test_class_structure_errors_and_probe():
     np.testing.assert_array_equal(idx, ev.class_sorted_probe(labels, 2, seed=0))
     with pytest.raises(ValueError, match="fewer than"):
         ev.class_sorted_probe(labels, 4, seed=0)
+
+
+# ---------------------------------------------------------------------------------------------- one NTK row
+
+@pytest.mark.parametrize("chunk", [1, 3, 256])
+def test_ntk_row_equals_the_row_of_the_jacobian_contraction(rng, chunk):
+    # one vjp at x0 and one jvp on X per output, never a Jacobian: the same numbers as empirical_ntk's row
+    from ntklib import jacot
+    X = rng.standard_normal((7, 3))
+    scalar = jacot.init_ntk_mlp(0, (3, 6, 5, 1))
+    multi = dn.init_mlp(1, (3, 6, 4))
+    for apply, params in ((jacot.ntk_mlp_apply, scalar), (dn.mlp_apply, multi)):
+        K = ev.empirical_ntk(apply, params, X)
+        for i in (0, 4):
+            np.testing.assert_allclose(ev.ntk_row(apply, params, X[i], X, chunk_size=chunk), K[i], rtol=ROUNDOFF_RTOL)
+    Z = rng.standard_normal((2, 3))
+    np.testing.assert_allclose(ev.ntk_row(dn.mlp_apply, multi, Z[1], X), ev.empirical_ntk(dn.mlp_apply, multi, Z, X)[1],
+                               rtol=ROUNDOFF_RTOL)
+
+
+def test_ntk_row_errors(rng):
+    params = dn.init_mlp(0, (3, 4, 1))
+    with pytest.raises(ValueError, match="feature dimensions"):
+        ev.ntk_row(dn.mlp_apply, params, np.ones(2), rng.standard_normal((4, 3)))
+    with pytest.raises(ValueError, match="chunk_size"):
+        ev.ntk_row(dn.mlp_apply, params, np.ones(3), rng.standard_normal((4, 3)), chunk_size=0)
+    with pytest.raises(ValueError, match="x0"):
+        ev.ntk_row(dn.mlp_apply, params, np.ones((2, 3)), rng.standard_normal((4, 3)))
+    with pytest.raises(TypeError, match="apply_fn"):
+        ev.ntk_row("f", params, np.ones(3), rng.standard_normal((4, 3)))
