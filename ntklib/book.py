@@ -312,7 +312,9 @@ def profile_by_part(nb, cells: list[dict]) -> list[dict]:
     parts, current = [], {"part": "setup", "wall": 0.0, "cpu": 0.0, "peak_rss_mb": 0.0}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            heading = next((ln[3:].strip() for ln in cell.source.splitlines() if ln.startswith("## ")), None)
+            # the last heading of the cell: a part with no code of its own (a pointer to another page) shares
+            # its Markdown cell with the next part's heading, and the code that follows is the next part's
+            heading = next((ln[3:].strip() for ln in reversed(cell.source.splitlines()) if ln.startswith("## ")), None)
             if heading:
                 parts.append(current)
                 current = {"part": heading, "wall": 0.0, "cpu": 0.0, "peak_rss_mb": 0.0}

@@ -240,3 +240,18 @@ def test_numbers_in_generated_text_are_tex_not_python_exponents():
     assert report.tex_number(1.23e-4, 2, scientific=True) == r"1.2 \times 10^{-4}"
     assert report.tex_number(0.1234) == "0.123" and report.tex_number(2.68e5) == r"2.68 \times 10^{5}"
     assert report.tex_number(0.0, scientific=True) == "0"
+
+
+def test_profile_is_grouped_by_the_heading_that_precedes_the_code():
+    # A part with no code of its own (a pointer to another page) shares its Markdown cell with the next
+    # heading; the code after it belongs to that next part, not to the pointer.
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("setup", execution_count=1),
+        nbformat.v4.new_markdown_cell("## Part 1\ntext"),
+        nbformat.v4.new_code_cell("a", execution_count=2),
+        nbformat.v4.new_markdown_cell("## Part 2\nsee the other page\n\n## Part 3\nmore"),
+        nbformat.v4.new_code_cell("b", execution_count=3),
+    ])
+    cells = [{"cell": i, "wall": w, "cpu": w, "peak_rss_mb": 10 * i} for i, w in ((1, 1.0), (2, 2.0), (3, 3.0))]
+    parts = book.profile_by_part(nb, cells)
+    assert [(p["part"], p["wall"]) for p in parts] == [("setup", 1.0), ("Part 1", 2.0), ("Part 3", 3.0)]
