@@ -1,6 +1,6 @@
 """The committed full-scale record: what a section measured at the papers' scale, kept in the repository.
 
-The full scale takes about 45 minutes on 2 cores, too long for CI on every commit. ``python -m ntklib record``
+The full scale takes about an hour on 2 cores, too long for CI on every commit. ``python -m ntklib record``
 (``make record``) executes sections at full scale and keeps a compact record of each under
 ``records/<scale>/<NN_name>/``:
 
