@@ -377,6 +377,7 @@ def run(stems: list[str], scale: str, seed: int | None = None) -> int:
     its page (see _mark_failed) and the others still run. A summary section runs only if every section it
     summarises succeeded in this call (otherwise it would only repeat their failure)."""
     chosen = [section(s) for s in stems] if stems else sections()
+    chosen = sorted(chosen, key=lambda s: s.summary)   # a summary reads every other page's results: it runs last
     failed: dict[str, str] = {}
     for s in chosen:
         if s.summary and failed:
@@ -425,7 +426,7 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
     os.environ["NTKBOOK_OUTPUT"] = str(out_dir)
     try:
         failures = 0
-        for s in [section(x) for x in stems] if stems else sections():
+        for s in sorted([section(x) for x in stems] if stems else sections(), key=lambda s: s.summary):
             print(f"[ntk-book] recording {s.stem} at scale {scale} ...", flush=True)
             problems = fetch_data(s)
             source = {f"notebooks/{s.stem}.md": rec_mod.source_sha256(NOTEBOOKS / f"{s.stem}.md")}  # as it runs
