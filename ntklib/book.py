@@ -370,14 +370,18 @@ def _mark_failed(s: Section, scale: str, reason: str) -> None:
     report.atomic_write_text(out_dir / "failed" / f"{s.stem}.txt", reason.strip() + "\n")
 
 
+def _run_order(stems: list[str]) -> list[Section]:
+    """The given sections (all if empty) in book order, summaries last: a summary reads every other page's results."""
+    return sorted([section(s) for s in stems] if stems else sections(), key=lambda s: s.summary)
+
+
 def run(stems: list[str], scale: str, seed: int | None = None) -> int:
     """Execute the given sections (all if empty), print a summary, return the number of failures.
 
     Each section's data is fetched first; a section whose data cannot be had, or that fails, is marked on
     its page (see _mark_failed) and the others still run. A summary section runs only if every section it
     summarises succeeded in this call (otherwise it would only repeat their failure)."""
-    chosen = [section(s) for s in stems] if stems else sections()
-    chosen = sorted(chosen, key=lambda s: s.summary)   # a summary reads every other page's results: it runs last
+    chosen = _run_order(stems)
     failed: dict[str, str] = {}
     for s in chosen:
         if s.summary and failed:
@@ -426,7 +430,7 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
     os.environ["NTKBOOK_OUTPUT"] = str(out_dir)
     try:
         failures = 0
-        for s in sorted([section(x) for x in stems] if stems else sections(), key=lambda s: s.summary):
+        for s in _run_order(stems):
             print(f"[ntk-book] recording {s.stem} at scale {scale} ...", flush=True)
             problems = fetch_data(s)
             source = {f"notebooks/{s.stem}.md": rec_mod.source_sha256(NOTEBOOKS / f"{s.stem}.md")}  # as it runs
