@@ -10,7 +10,7 @@ Prints five markdown tables, each case measured on the same inputs in one run:
 2. empirical NTK of the finite two-layer net: ntklib vs ``empirical_ntk_fn`` vs a plain JAX Jacobian
    contraction;
 3. kernel regression (Cholesky) and the Theorem 4 loss curve, against LAPACK alone;
-4. the UCI protocol's NTK column (Arora et al. 2020) on synthetic data sets: ntklib.uci_benchmark against a
+4. the UCI protocol's NTK column (Arora et al. 2020) on synthetic data sets: ntklib.experiments.uci_benchmark against a
    plain numpy + scikit-learn implementation of the same protocol, as a ratio measured in one run;
 5. the book's recorded wall time per notebook (read from book/generated/site/results/*.json).
 
@@ -19,7 +19,7 @@ of one case do not leak into another; peak RSS is the process's high-water mark 
 resets it through /proc/self/clear_refs). Compilation is excluded from the times (warm-up on the same tile
 shapes, ahead-of-time ``lower().compile()`` for neural-tangents). Times are the minimum of ``--repeat`` runs.
 
-Every ntklib result is also checked against the plain float64 closed form (ntklib.kernels._*_reference, on a
+Every ntklib result is also checked against the plain float64 closed form (ntklib.theory.kernels._*_reference, on a
 random subset of rows) to a stated tolerance; a failed check makes the exit status non-zero, so a fast but
 wrong kernel fails the benchmark.
 """
@@ -86,14 +86,14 @@ MODELS = ("two-layer", "fc3", "fc5")
 
 
 def ntklib_kernel(model, X, dtype):
-    from ntklib import kernels
+    from ntklib.theory import kernels
     if model == "two-layer":
         return kernels.ntk_two_layer(X, dtype=dtype)
     return kernels.fc_relu_ntk(X, depth=int(model[2:]), dtype=dtype)
 
 
 def reference_kernel(model, Xs, X):
-    from ntklib import kernels
+    from ntklib.theory import kernels
     if model == "two-layer":
         return kernels._ntk_two_layer_reference(Xs, X)
     return kernels._fc_relu_ntk_reference(Xs, X, depth=int(model[2:]))
@@ -104,7 +104,8 @@ def reference_kernel(model, Xs, X):
 def worker_analytic(n, d, dtype, repeat):
     """The Gram floor and ntklib's three kernels, each timed and checked against the float64 reference."""
     import numpy as np
-    from ntklib import _fast, tolerances as tol
+    from ntklib import tolerances as tol
+    from ntklib.theory import _fast
     X64 = sphere(n, d)
     X = X64.astype(dtype)
     rows = []
@@ -169,7 +170,7 @@ def worker_nt(n, d, dtype, repeat):
 
 
 def _slide_net(m, d, dtype):
-    from ntklib import networks
+    from ntklib.models import networks
     return networks.init_two_layer(SEED, m, d, dtype=dtype)
 
 
@@ -181,7 +182,8 @@ def worker_empirical(n, m, d, dtype, which, repeat):
         jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     import numpy as np
-    from ntklib import kernels, tolerances as tol
+    from ntklib import tolerances as tol
+    from ntklib.theory import kernels
     X = sphere(n, d, dtype)
     net = _slide_net(m, d, dtype)
     a = jnp.asarray(net.a)
@@ -220,7 +222,7 @@ def worker_solve(n, repeat):
     """Kernel regression (Cholesky) and Theorem 4's loss curve with H* (n x n, float64), against LAPACK alone."""
     import numpy as np
     from scipy.linalg import cho_factor, cho_solve
-    from ntklib import kernels, regression, spectrum
+    from ntklib.theory import kernels, regression, spectrum
     X = sphere(n, 784)
     H = kernels.ntk_two_layer(X)
     y = np.sign(np.random.default_rng(2).standard_normal(n))
@@ -311,9 +313,9 @@ def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-
 
 def worker_uci(sizes, d, classes, repeat):
     """The UCI protocol's NTK column on synthetic data sets of the given sizes, one process and one data set at a
-    time (serial, so both sides run under the same conditions): ntklib.uci_benchmark.evaluate against
+    time (serial, so both sides run under the same conditions): ntklib.experiments.uci_benchmark.evaluate against
     plain_uci_protocol. Wall and CPU seconds summed over the sets; the accuracies must agree."""
-    from ntklib import uci_benchmark
+    from ntklib.experiments import uci_benchmark
     sets = [_uci_like(n, d, classes, SEED + k) for k, n in enumerate(sizes)]
     proto = uci_benchmark.Protocol()
     uci_benchmark.evaluate(_uci_like(16, d, classes, 99), "NTK", proto)      # warm-up: imports, sklearn, ...
@@ -457,8 +459,8 @@ def section_empirical(args, report, failures):
 
 def section_solve(args, report, failures):
     report.append("### 3. Kernel regression (Cholesky) and Theorem 4's loss curve, float64, H* of n unit vectors in R^784\n")
-    report.append("kernel_regression = ntklib.regression.kernel_regression (validation, symmetry check, Cholesky with the "
-                  "pivot check, solve); predicted_loss_gd = ntklib.spectrum.predicted_loss_gd; their floors are LAPACK's "
+    report.append("kernel_regression = ntklib.theory.regression.kernel_regression (validation, symmetry check, Cholesky with the "
+                  "pivot check, solve); predicted_loss_gd = ntklib.theory.spectrum.predicted_loss_gd; their floors are LAPACK's "
                   "Cholesky solve and one `np.linalg.eigh`. err: max |prediction - y| at training points (interpolation), "
                   "and the loss curve's max gap to the literal GD iteration / initial loss.\n")
     report.append("| n | case | seconds | / floor | peak RSS MB | err [tol] |")
@@ -482,7 +484,7 @@ def section_uci(args, report, failures):
     sizes = args.uci_sizes
     report.append(f"### 4. The UCI protocol's NTK column (Arora et al. 2020), {len(sizes)} synthetic data sets "
                   f"(n = {', '.join(map(str, sizes))}, d = 16, 3 classes)\n")
-    report.append("ntklib = `ntklib.uci_benchmark.evaluate(ds, \"NTK\", Protocol())`: 15 NTKs from one fused recursion, "
+    report.append("ntklib = `ntklib.experiments.uci_benchmark.evaluate(ds, \"NTK\", Protocol())`: 15 NTKs from one fused recursion, "
                   "the SVC grid (7 C values) on each, the first maximum, the 4-fold mean; plain = the same protocol in "
                   "plain numpy + scikit-learn (`plain_uci_protocol` in this file). Both serial, in one process, on the "
                   "same data; seconds summed over the sets (minimum of --repeat runs). `uci_benchmark.run` also runs "

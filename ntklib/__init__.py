@@ -1,9 +1,10 @@
 """ntklib: the verified functions behind ntk-book (a reproducible companion to a lecture on the NTK).
 
-One module per lecture object: kernels (H*, H(t), deep NTK), networks (the slide model and GD),
-dynamics (Lemma 1), bounds (Lemmas 2-3), regression (kernel regression equivalence), checks (claims as
-checks), report and book (the notebook pipeline). Import submodules explicitly, e.g.
-``from ntklib import kernels``; importing ntklib itself is cheap and does not import JAX.
+Layers, each importing only those before it: the foundation (``_validate``, ``tolerances``, ``_jaxcompat``,
+``_files``); ``datasets`` (the data) and ``theory`` (closed-form kernels, dynamics, bounds, kernel regression,
+spectra); ``models`` (networks, their NTK and training); ``experiments`` (benchmark drivers); ``book`` (the
+notebook pipeline and the page tooling). Import submodules explicitly, e.g. ``from ntklib.theory import
+kernels``; importing ntklib itself is cheap and does not import JAX.
 """
 from importlib.metadata import PackageNotFoundError, version
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import book
+from .book import pipeline as book
 
 
 def main(argv=None) -> int:
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "list":
-        from . import record
+        from .book import record
         for s in book.sections():
             runtime = "  ".join(f"{k}: {v}" for k, v in s.runtime.items()) or "runtime not recorded"
             rec = record.load(s.stem)   # the measured time beside the declared one

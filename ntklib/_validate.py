@@ -131,6 +131,14 @@ def flag(value, name: str) -> bool:
     return bool(value)
 
 
+def directory_arg(value, name: str):
+    """A folder argument (str or path-like) as a Path; it need not exist yet (caches create it)."""
+    from pathlib import Path
+    if isinstance(value, (bool, bytes)) or not isinstance(value, (str, os.PathLike)) or str(value) == "":
+        raise ArgumentTypeError(f"{name} must be a folder path (str or pathlib.Path), got {_show(value)}")
+    return Path(value)
+
+
 def choice(value, name: str, options) -> str:
     """One of a fixed set of names."""
     if not isinstance(value, str) or value not in options:

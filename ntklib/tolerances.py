@@ -21,7 +21,7 @@ CHOLESKY_PIVOT_RTOL = 1e-12
 CLOSED_FORM_ATOL = 1e-8
 # ntklib's float32 path against its float64 path.
 FLOAT32_ATOL = 1e-5
-# ntklib's float32 kernels (ntklib._fast) against the float64 closed forms, times max|K| (kernels scale with the
+# ntklib's float32 kernels (ntklib.theory._fast) against the float64 closed forms, times max|K| (kernels scale with the
 # input): the float32 round-off of x.z (~1e-7) amplified by d arccos(c)/dc, for pairs that are not near-duplicates.
 KERNEL_FLOAT32_RTOL = 1e-5
 # ReLU's derivative jumps at 0: a pre-activation within float32 round-off of 0 may flip 1[w.x > 0], which moves
@@ -42,7 +42,7 @@ EIG_FLOAT32_RTOL = 1e-5
 # GD with a stable step never increases the loss that much; an unstable one grows it geometrically.
 DIVERGED_LOSS_FACTOR = 1e6
 
-# --- 02a_jacot2018 (Jacot et al. 2018 at the paper's scale; ntklib.jacot) -----------------------------------
+# --- 02a_jacot2018 (Jacot et al. 2018 at the paper's scale; ntklib.models.jacot) -----------------------------------
 # Statistics over 5-10 initialisations: a standard deviation from k samples is off by ~1/sqrt(2(k-1)) = 24-35%.
 # Spread of the NTK between initialisations at widths n1 < n2 (ratio 20): sqrt(n2/n1) within this factor; the
 # narrow net's spread also carries finite-width corrections (measured ratios: 3.8 for 50/1,000, 8.2 for 100/2,000).
@@ -74,7 +74,7 @@ JACOT_EIGEN_RTOL = 0.1
 # ||g_t|| and ||h_t|| agree to this (measured 0.0007 at widths 100 and 300).
 JACOT_LR_ATOL = 0.005
 
-# --- 02b_du2019 (Du et al. 2019 at the paper's scale; ntklib.du2019, networks.gd_train(track_patterns=True)) ---
+# --- 02b_du2019 (Du et al. 2019 at the paper's scale; ntklib.theory.du2019, networks.gd_train(track_patterns=True)) ---
 # gd_train in float32 against float64 on the same net, 100 steps of eta = 0.3 at n = d = 200..1000 (measured, worst):
 # the squared training residual agrees to 2e-4 relative down to 1e-7 of its start (float32 round-off of u ~ 1e-6 against
 # a residual of ~1e-4 per point); max_r ||w_r(k) - w_r(0)|| to 2e-6 relative.
@@ -85,7 +85,7 @@ DU2019_FLOAT32_MOVE_RTOL = 1e-4
 # float64 counts differed by 0.2-0.6% of the changed patterns (12 of 1,904; 42 of 20,642).
 DU2019_FLOAT32_PATTERN_RTOL = 0.02
 
-# --- 04a_hu2020 (ntklib.noisy_sweep) ------------------------------------------------------------------
+# --- 04a_hu2020 (ntklib.models.noisy_sweep) ------------------------------------------------------------------
 # GD computed in the span of the training inputs (noisy_sweep.train_span) against GD on W (noisy.train_many),
 # float64: the same iterates by two routes, so they agree to round-off accumulated over a few hundred steps.
 SPAN_GD_ATOL = 1e-10

@@ -16,9 +16,12 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ntklib import _validate, activations, bounds, checks, cntk, dynamics, kernels, mlp, networks, noisy, regression, spectrum
+from ntklib import _validate
 from ntklib import tolerances as tol, unit_norm
 from ntklib._validate import NotPositiveDefiniteError, TrainingDiverged
+from ntklib.theory import activations, bounds, dynamics, kernels, regression, spectrum
+from ntklib.models import cntk, mlp, networks, noisy
+from ntklib.book import checks
 
 NAN, INF = float("nan"), float("inf")
 X3 = unit_norm(np.random.default_rng(0).standard_normal((3, 2)))
@@ -180,7 +183,7 @@ NETWORKS = [
     case(lambda: NET([[NAN, 1.0]]), ValueError, "X contains NaN", "call-nan"),
     case(lambda: NET([["a", "b"]]), TypeError, "X must be a real numeric", "call-str"),
     case(lambda: NAN_NET(X3), ValueError, r"net\.W contains NaN or inf", "call-nan-net"),
-    case(lambda: networks.gd_step("net", X3, Y3, 0.1), TypeError, "net must be a ntklib.networks.TwoLayerNet", "step-net"),
+    case(lambda: networks.gd_step("net", X3, Y3, 0.1), TypeError, "net must be a ntklib.models.networks.TwoLayerNet", "step-net"),
     case(lambda: networks.gd_step(NAN_NET, X3, Y3, 0.1), ValueError, r"net\.W contains NaN", "step-nan-net"),
     case(lambda: networks.gd_step(NET, X3, Y3[:2], 0.1), ValueError, "y has length 2, expected 3", "step-ylen"),
     case(lambda: networks.gd_step(NET, X3, [1.0, NAN, 0.0], 0.1), ValueError, "y contains NaN", "step-ynan"),
@@ -200,7 +203,7 @@ NETWORKS = [
     case(lambda: networks.gd_step(NET, X3, 1e3 * Y3, 1e8, 50),
          TrainingDiverged, "gd_step diverged.*smaller eta", "step-diverge"),
     case(lambda: networks.gd_train("net", X3, Y3, 0.1, 2),
-         TypeError, "net must be a ntklib.networks.TwoLayerNet", "train-net"),
+         TypeError, "net must be a ntklib.models.networks.TwoLayerNet", "train-net"),
     case(lambda: networks.gd_train(NET, X3, Y3, 0.1, -1),
          ValueError, "steps must be a non-negative integer, got -1", "train-steps-neg"),
     case(lambda: networks.gd_train(NET, X3, Y3, 0.1, 2.5), ValueError, r"steps .* got 2\.5", "train-steps-frac"),
@@ -245,7 +248,7 @@ NOISY = [
     case(lambda: noisy.aux_loss(NET.W, np.zeros(2), NET.W, NET.a, X3, Y3, 1.0), ValueError, r"b has shape \(2,\)", "aux-b"),
     case(lambda: noisy.aux_loss(NET.W, np.zeros(3), NET.W, NET.a, X3, Y3, -2.0), ValueError, "lam .* got -2.0", "aux-lam"),
     case(lambda: noisy.train("net", X3, Y3, "rdi", 1.0),
-         TypeError, "net must be a ntklib.networks.TwoLayerNet", "train-net"),
+         TypeError, "net must be a ntklib.models.networks.TwoLayerNet", "train-net"),
     case(lambda: noisy.train(NAN_NET, X3, Y3, "rdi", 1.0), ValueError, r"net\.W contains NaN", "train-nan-net"),
     case(lambda: noisy.train(NET, X3, Y3, "ridge", 1.0), ValueError, "method must be one of .*'ridge'", "train-method"),
     case(lambda: noisy.train(NET, X3, Y3, None, 1.0), ValueError, "method must be one of .*None", "train-method-none"),
@@ -732,7 +735,8 @@ def test_one_hot_targets_for_any_valid_labels(y, extra):
 _X64_OFF_SCRIPT = textwrap.dedent("""
     import json, jax, numpy as np
     assert not jax.config.jax_enable_x64
-    from ntklib import mlp, networks, noisy, unit_norm
+    from ntklib import unit_norm
+    from ntklib.models import mlp, networks, noisy
     rng = np.random.default_rng(0)
     X = unit_norm(rng.standard_normal((12, 10)))
     y = np.sin(3 * X[:, 0])
@@ -891,17 +895,17 @@ DYNAMICS = [
          r"H\(t\) must be 2 x 2 at every t", "int-Hfun-later"),
     case(lambda: dynamics.integrate(H2, [1.0, NAN], [1.0]), ValueError, "y contains NaN", "int-y-nan"),
     case(lambda: dynamics.integrate(H2, Y2, [1.0], u0=np.ones(3)), ValueError, "u0 has length 3, expected 2", "int-u0-len"),
-    case(lambda: dynamics.ode_residual("net", X3, Y3, 0.1), TypeError, "net must be a ntklib.networks.TwoLayerNet",
+    case(lambda: networks.ode_residual("net", X3, Y3, 0.1), TypeError, "net must be a ntklib.models.networks.TwoLayerNet",
          "ode-net"),
-    case(lambda: dynamics.ode_residual(NET, X3, Y3, 0.0), ValueError, "eta must be a positive finite number, got 0.0",
+    case(lambda: networks.ode_residual(NET, X3, Y3, 0.0), ValueError, "eta must be a positive finite number, got 0.0",
          "ode-eta0"),
-    case(lambda: dynamics.ode_residual(NET, X3, Y3, NAN), ValueError, "eta .* got nan", "ode-eta-nan"),
-    case(lambda: dynamics.ode_residual(NET, X3, Y3[:2], 0.1), ValueError, "y has length 2, expected 3", "ode-y-len"),
-    case(lambda: dynamics.ode_residual(NET, X3, [1.0, NAN, 0.0], 0.1), ValueError, "y contains NaN", "ode-y-nan"),
-    case(lambda: dynamics.ode_residual(NET, np.ones((3, 5)), Y3, 0.1), ValueError, "X has 5 features but the net expects 2",
+    case(lambda: networks.ode_residual(NET, X3, Y3, NAN), ValueError, "eta .* got nan", "ode-eta-nan"),
+    case(lambda: networks.ode_residual(NET, X3, Y3[:2], 0.1), ValueError, "y has length 2, expected 3", "ode-y-len"),
+    case(lambda: networks.ode_residual(NET, X3, [1.0, NAN, 0.0], 0.1), ValueError, "y contains NaN", "ode-y-nan"),
+    case(lambda: networks.ode_residual(NET, np.ones((3, 5)), Y3, 0.1), ValueError, "X has 5 features but the net expects 2",
          "ode-X-features"),
-    case(lambda: dynamics.ode_residual(NAN_NET, X3, Y3, 0.1), ValueError, r"net\.W contains NaN", "ode-nan-net"),
-    case(lambda: dynamics.ode_residual(NET, X3, NET(X3), 0.1), ValueError, r"ode_residual is undefined: H\(t_k\) \(u_k - y\) = 0",
+    case(lambda: networks.ode_residual(NAN_NET, X3, Y3, 0.1), ValueError, r"net\.W contains NaN", "ode-nan-net"),
+    case(lambda: networks.ode_residual(NET, X3, NET(X3), 0.1), ValueError, r"ode_residual is undefined: H\(t_k\) \(u_k - y\) = 0",
          "ode-fits"),
 ]
 
@@ -1239,7 +1243,9 @@ _ODE_X64_OFF_SCRIPT = textwrap.dedent("""
     import json, jax, numpy as np
     from scipy.special import erf
     assert not jax.config.jax_enable_x64
-    from ntklib import dynamics, networks, unit_norm
+    from ntklib import unit_norm
+    from ntklib.theory import dynamics
+    from ntklib.models import networks
     rng = np.random.default_rng(0)
     X = unit_norm(rng.standard_normal((6, 4)))
     y = np.sin(3 * X[:, 0])
@@ -1257,7 +1263,7 @@ _ODE_X64_OFF_SCRIPT = textwrap.dedent("""
         u1 = u(W - eta * (D.T @ X))
         drift = H @ (u(W) - y)
         ref = np.linalg.norm((u1 - u(W)) / eta + drift) / np.linalg.norm(drift)
-        out[str(eta)] = [dynamics.ode_residual(net, X, y, eta), float(ref)]
+        out[str(eta)] = [networks.ode_residual(net, X, y, eta), float(ref)]
     assert not jax.config.jax_enable_x64
     print(json.dumps(out))
 """)
@@ -1280,7 +1286,8 @@ def test_ode_residual_computes_float64_in_float64_with_x64_off():
 
 from types import SimpleNamespace  # noqa: E402
 
-from ntklib import deepnets, evolution, gntk, graph_benchmark, trained_nets, uci_benchmark  # noqa: E402
+from ntklib.models import deepnets, evolution, gntk, trained_nets  # noqa: E402
+from ntklib.experiments import graph_benchmark, uci_benchmark  # noqa: E402
 
 XU = np.random.default_rng(4).standard_normal((6, 3))
 KU = XU @ XU.T + np.eye(6)
@@ -1381,7 +1388,7 @@ UCI = [
     case(lambda: uci_benchmark.run(["iris"], cache_dir="unused", n_jobs=0), ValueError, "n_jobs must be a positive",
          "run-njobs"),
     case(lambda: uci_benchmark.run(["iris"], cache_dir="unused", progress="yes"), TypeError,
-         "progress must be True or False", "run-progress"),
+         "progress must be None or a function wrapping an iterable", "run-progress"),
     case(lambda: uci_benchmark.run(["iris"], proto=None, cache_dir="unused"), TypeError, "proto must be a",
          "run-proto"),
     case(lambda: uci_benchmark.accuracy_table({}, "iris"), TypeError, "names must be a list", "acctable-str"),
@@ -1860,7 +1867,8 @@ def test_deepnets_train_reports_a_diverging_loss():
 
 def test_gnn_training_reports_divergence():
     # A huge Adam step (each step moves a weight by about lr) drives the outputs to inf/NaN; argmax of NaN would score a plausible accuracy.
-    from ntklib import datasets, graph_benchmark
+    from ntklib import datasets
+    from ntklib.experiments import graph_benchmark
     path = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)
     pair = np.array([[0, 1], [1, 0]], np.uint8)
     graphs = [datasets.Graph(path, np.array([0, 1, 0]), 2), datasets.Graph(pair, np.array([1, 1]), 2)] * 10

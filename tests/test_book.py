@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import yaml
 
-from ntklib import book, report
+from ntklib.book import pipeline as book, report
 
 SOURCES = book.source_paths()
 
@@ -44,7 +44,7 @@ def test_executed_page_shows_its_figures(tmp_path, monkeypatch):
     src.mkdir()
     (src / "97_plot.md").write_text(
         HEADER + "# Plot\n\n```{code-cell} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
-        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib.checks import Checks\n"
+        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib.book.checks import Checks\n"
         "plt.plot([0, 1])\nplt.show()\nChecks(\"97_plot\", scale, seed).finish()\n```\n")
     monkeypatch.setattr(book, "NOTEBOOKS", src)
     monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "out"))
@@ -81,8 +81,8 @@ def _section(src, stem, body, front=""):
     header = HEADER if not front else HEADER[:4] + front + HEADER[4:]
     (src / f"{stem}.md").write_text(
         header + f"# {stem}\n\n```{{code-cell}} ipython3\n:tags: [parameters]\nscale = \"ci\"\nseed = 0\n```\n\n"
-        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib import report\n"
-        f"from ntklib.checks import Checks\nchecks = Checks(\"{stem}\", scale, seed)\n{body}\n"
+        "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\nfrom ntklib.book import report\n"
+        f"from ntklib.book.checks import Checks\nchecks = Checks(\"{stem}\", scale, seed)\n{body}\n"
         f"fig = plt.figure()\nreport.savefig(fig, \"{stem}\", \"f\", caption=\"A test figure.\")\nchecks.finish()\n```\n")
 
 
@@ -158,7 +158,7 @@ def test_missing_data_gives_one_line_per_dataset_a_placeholder_and_skips_the_sum
 
 
 def test_record_runs_at_full_scale_into_the_record_and_the_page_shows_it(sandbox, tmp_path, monkeypatch):
-    from ntklib import record
+    from ntklib.book import record
     src, out = sandbox
     monkeypatch.setenv("NTKBOOK_RECORDS", str(tmp_path / "records"))   # read by the kernel too
     monkeypatch.setattr(record, "REPO", tmp_path)       # provenance hashes the fake section's source

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from ntklib import bounds, kernels, networks
+from ntklib.theory import bounds, kernels
+from ntklib.models import networks
 from conftest import sphere
 
 

@@ -1,10 +1,11 @@
-"""ntklib.cntk: the CNTK of the architecture against Monte Carlo of the finite CNN it describes, image
+"""ntklib.models.cntk: the CNTK of the architecture against Monte Carlo of the finite CNN it describes, image
 preparation, kernel classification, the finite CNN trainer, bad input."""
 import jax
 import numpy as np
 import pytest
 
-from ntklib import cntk, tolerances as tol
+from ntklib import tolerances as tol
+from ntklib.models import cntk
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""ntklib.deepnets against independent references: a NumPy forward pass, the explicit Jacobian NTK,
+"""ntklib.models.deepnets against independent references: a NumPy forward pass, the explicit Jacobian NTK,
 finite differences, the positive homogeneity of bias-free ReLU nets, and (for the linearisation) Taylor's
 theorem and the closed-form kernel-regression limit of linearised gradient descent."""
 import jax
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from ntklib import deepnets as dn, evolution as ev
+from ntklib.models import deepnets as dn, evolution as ev
 # Monte Carlo estimates (sample variances of weights, mean NTKs over draws) vs their expectations: within
 # MC_SIGMAS standard errors.
 from ntklib.tolerances import MC_SIGMAS

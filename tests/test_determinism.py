@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ntklib import book
+from ntklib.book import pipeline as book
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Du et al. (2019)'s bounds (ntklib.du2019) against things computed independently of their formulas: numerical
+"""Du et al. (2019)'s bounds (ntklib.theory.du2019) against things computed independently of their formulas: numerical
 integration and literal iteration of the output dynamics, gradient descent on real networks, exactly solvable
 one-point and orthogonal-input networks, and Monte Carlo of the random initialisation."""
 import math
@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from ntklib import du2019, dynamics, kernels, networks, tolerances as tol
+from ntklib import tolerances as tol
+from ntklib.theory import du2019, dynamics, kernels
+from ntklib.models import networks
 from conftest import sphere
 
 

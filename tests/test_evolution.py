@@ -1,4 +1,4 @@
-"""ntklib.evolution against independent references: an explicit Jacobian contraction and neural-tangents
+"""ntklib.models.evolution against independent references: an explicit Jacobian contraction and neural-tangents
 for the empirical NTK, finite differences for the one-step NTK change, explicit block extraction (as in
 Seleznova & Kutyniok's code) for the class structure, and properties of the kernel distance (hypothesis)."""
 import jax
@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 from jax.flatten_util import ravel_pytree
 
-from ntklib import deepnets as dn, evolution as ev
+from ntklib.models import deepnets as dn, evolution as ev
 
 # Two float64 evaluations of the same quantity by different routes (summation order only).
 ROUNDOFF_RTOL = 1e-10
@@ -208,7 +208,7 @@ def test_class_structure_errors_and_probe():
 @pytest.mark.parametrize("chunk", [1, 3, 256])
 def test_ntk_row_equals_the_row_of_the_jacobian_contraction(rng, chunk):
     # one vjp at x0 and one jvp on X per output, never a Jacobian: the same numbers as empirical_ntk's row
-    from ntklib import jacot
+    from ntklib.models import jacot
     X = rng.standard_normal((7, 3))
     scalar = jacot.init_ntk_mlp(0, (3, 6, 5, 1))
     multi = dn.init_mlp(1, (3, 6, 4))

@@ -1,4 +1,4 @@
-"""ntklib's fast kernels (ntklib._fast, behind ntklib.kernels) against the plain float64 closed forms
+"""ntklib's fast kernels (ntklib.theory._fast, behind ntklib.theory.kernels) against the plain float64 closed forms
 (kernels._*_reference), neural-tangents and exact values, in float64 and float32; the tiling (small tiles
 here, so that several tiles, edge padding and threads are exercised on small inputs) must not show."""
 import jax
@@ -8,7 +8,9 @@ from hypothesis import given, settings, strategies as st
 from ntklib._jaxcompat import enable_x64
 from neural_tangents import stax
 
-from ntklib import _fast, kernels, networks, tolerances as tol
+from ntklib import tolerances as tol
+from ntklib.theory import _fast, kernels
+from ntklib.models import networks
 from conftest import sphere
 
 
@@ -252,7 +254,7 @@ def test_float64_even_when_jax_x64_is_off(rng, small_tiles):
     np.testing.assert_allclose(emp, kernels._empirical_reference(net.W, net.a, X, activation="erf"), atol=1e-14, rtol=0)
 
 
-# --- every depth from one recursion (fc_relu_ntk_all, behind ntklib.uci_benchmark) ----------------------
+# --- every depth from one recursion (fc_relu_ntk_all, behind ntklib.experiments.uci_benchmark) ----------------------
 
 @pytest.mark.parametrize("b_std", [0.0, 0.3])
 @pytest.mark.parametrize("cross", [False, True])

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from ntklib import datasets, gntk, graph_benchmark as gb, tolerances as tol
+from ntklib import datasets, tolerances as tol
+from ntklib.models import gntk
+from ntklib.experiments import graph_benchmark as gb
 
 
 @dataclass

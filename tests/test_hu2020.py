@@ -1,11 +1,13 @@
-"""ntklib.noisy_sweep (the companion page 04a_hu2020): GD in the span of the training inputs against GD on W
-(ntklib.noisy, autodiff), the paper's lambda against a directly minimised loss, exact-rate label noise, early
+"""ntklib.models.noisy_sweep (the companion page 04a_hu2020): GD in the span of the training inputs against GD on W
+(ntklib.models.noisy, autodiff), the paper's lambda against a directly minimised loss, exact-rate label noise, early
 stopping, the stable step against the linear recursion, bad input."""
 import numpy as np
 import pytest
 
-from ntklib import _validate, kernels, networks, noisy, noisy_sweep, regression
+from ntklib import _validate
 from ntklib import tolerances as tol
+from ntklib.theory import kernels, regression
+from ntklib.models import networks, noisy, noisy_sweep
 from conftest import sphere
 
 

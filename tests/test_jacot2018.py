@@ -1,4 +1,4 @@
-"""ntklib.jacot (Jacot, Gabriel & Hongler 2018) against independent references: neural-tangents' kernels and
+"""ntklib.models.jacot (Jacot, Gabriel & Hongler 2018) against independent references: neural-tangents' kernels and
 predictions, a Monte Carlo over initialisations of the network, an explicit Jacobian contraction, automatic
 differentiation (deepnets.train), an ODE solution by the matrix exponential of the joint system, and power
 iteration (the paper's method for the kernel principal components)."""
@@ -9,10 +9,11 @@ import pytest
 import scipy.linalg
 from conftest import needs_nt
 
-from ntklib import deepnets as dn
-from ntklib import evolution as ev
-from ntklib import jacot, kernels
 from ntklib.tolerances import CLOSED_FORM_ATOL, MC_SIGMAS
+from ntklib.theory import kernels
+from ntklib.models import deepnets as dn
+from ntklib.models import evolution as ev
+from ntklib.models import jacot
 
 # Two float64 evaluations of the same quantity by different routes (summation order only).
 ROUNDOFF_RTOL = 1e-10
@@ -274,7 +275,7 @@ def test_bad_input_is_a_clear_error(rng):
 def test_linearised_outputs_are_the_taylor_model_trained_by_the_same_steps(rng):
     # deepnets.linearize (a jvp around the initial parameters) trained by SGD on the same batches, against the
     # kernel recursion; and the fixed-data special case against dynamics.gd_solution
-    from ntklib import dynamics
+    from ntklib.theory import dynamics
     p = jacot.init_ntk_mlp(2, (2, 8, 8, 1))
     pool = rng.standard_normal((24, 2))
     y = np.sin(pool[:, 0]) * pool[:, 1]

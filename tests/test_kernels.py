@@ -1,4 +1,4 @@
-"""ntklib.kernels against independent references: neural-tangents kernel_fn, Monte Carlo over wide
+"""ntklib.theory.kernels against independent references: neural-tangents kernel_fn, Monte Carlo over wide
 random nets, and a JAX Jacobian contraction; plus properties (symmetry, PSD) by hypothesis."""
 import jax
 import jax.numpy as jnp
@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from ntklib import kernels, networks, tolerances as tol
-from ntklib.activations import ERF_A, ERF_B
+from ntklib import tolerances as tol
+from ntklib.theory import kernels
+from ntklib.theory.activations import ERF_A, ERF_B
+from ntklib.models import networks
 from conftest import needs_nt, nt_stax as stax, sphere
 
 NT_ACT = {} if stax is None else {"relu": stax.Relu(), "erf": stax.Erf(ERF_A, ERF_B, 0.0)}

@@ -1,9 +1,9 @@
-"""ntklib.mlp: the SGD-trained classifiers of Section 1 (Zhang et al. 2017, Neyshabur et al. 2018)."""
+"""ntklib.models.mlp: the SGD-trained classifiers of Section 1 (Zhang et al. 2017, Neyshabur et al. 2018)."""
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntklib import mlp
+from ntklib.models import mlp
 
 
 def test_init_shapes_and_he_scaling():

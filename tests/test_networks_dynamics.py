@@ -3,7 +3,9 @@ forms against numerical integration and literal iteration; kernel regression aga
 import numpy as np
 import pytest
 
-from ntklib import dynamics, kernels, networks, regression, tolerances as tol
+from ntklib import tolerances as tol
+from ntklib.theory import dynamics, kernels, regression
+from ntklib.models import networks
 from conftest import sphere
 
 
@@ -133,7 +135,7 @@ def test_gd_solution_matches_literal_iteration(rng):
 
 def test_ode_residual_is_first_order_in_the_step(problem):
     X, y, net = problem
-    r = [dynamics.ode_residual(net, X, y, eta) for eta in (1e-2, 1e-3, 1e-4)]
+    r = [networks.ode_residual(net, X, y, eta) for eta in (1e-2, 1e-3, 1e-4)]
     slope = np.polyfit(np.log([1e-2, 1e-3, 1e-4]), np.log(r), 1)[0]
     assert 0.9 < slope < 1.1 and r[-1] < 1e-3
 
@@ -176,7 +178,7 @@ def test_singular_kernel_ok_at_finite_time_but_not_for_the_inverse(rng):
 
 
 def test_kernel_regression_shares_one_factor_across_label_vectors(rng):
-    from ntklib import bounds, spectrum
+    from ntklib.theory import bounds, spectrum
     X, Z = sphere(rng, 20, 6), sphere(rng, 7, 6)
     H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Z, X)
     Y = np.column_stack([np.sign(X[:, 0]), X[:, 1]])

@@ -4,7 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntklib import datasets, kernels, networks, noisy, regression
+from ntklib import datasets
+from ntklib.theory import kernels, regression
+from ntklib.models import networks, noisy
 from conftest import sphere
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ntklib import book, record, scorecard
+from ntklib.book import pipeline as book, record, scorecard
 
 RECORDED = sorted(p.parent.name for p in record.record_dir("full").glob("*/record.json"))
 

@@ -1,13 +1,13 @@
 """book/references.bib: every paper of the slides' reference list is there, and every {cite} key used in
 the book's sources exists (the -W build would fail later and slower); every work has a well-formed DOI, arXiv id
-or url, the book's two sources are there and cited by the introduction, and ntklib.bibstyle labels the list
+or url, the book's two sources are there and cited by the introduction, and ntklib.book.bibstyle labels the list
 author-year, uniquely, as the citations in the text read."""
 import re
 
 import pybtex.database
 import yaml
 
-from ntklib import bibstyle, book
+from ntklib.book import bibstyle, pipeline as book
 
 BIB = (book.REPO / "book" / "references.bib").read_text()
 KEYS = set(re.findall(r"^@\w+\{([^,]+),", BIB, re.M))
@@ -122,7 +122,7 @@ def test_citations_in_the_text_carry_the_labels_year():
 
 def test_config_selects_the_styles():
     cfg = yaml.safe_load((book.REPO / "_config.yml").read_text())
-    assert "ntklib.bibstyle" in cfg["sphinx"]["extra_extensions"]  # registers the styles when Sphinx loads
+    assert "ntklib.book.bibstyle" in cfg["sphinx"]["extra_extensions"]  # registers the styles when Sphinx loads
     assert cfg["sphinx"]["config"]["bibtex_default_style"] == bibstyle.NAME
     assert cfg["sphinx"]["config"]["bibtex_reference_style"] == bibstyle.NAME
     assert bibstyle.setup(None) == {"parallel_read_safe": True, "parallel_write_safe": True}

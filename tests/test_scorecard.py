@@ -1,4 +1,4 @@
-"""ntklib.scorecard: Section 6's tables are generated from the recorded checks, list every one of them
+"""ntklib.book.scorecard: Section 6's tables are generated from the recorded checks, list every one of them
 (failures and non-reproductions with their numbers), flag missing or mixed-scale results, and render as
 valid MyST."""
 import json
@@ -8,8 +8,8 @@ from markdown_it.renderer import RendererHTML
 from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
-from ntklib import report, scorecard
-from ntklib.checks import Checks
+from ntklib.book import report, scorecard
+from ntklib.book.checks import Checks
 
 
 def render(md: str) -> str:
@@ -134,12 +134,12 @@ def test_statuses_are_told_apart(tmp_path, monkeypatch):
 @pytest.fixture
 def recorded(tmp_path, monkeypatch):
     """A fake repository with one section (source + one library module) recorded at full scale."""
-    from ntklib import record
+    from ntklib.book import record
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
-    (repo / "ntklib").mkdir()
+    (repo / "ntklib" / "theory").mkdir(parents=True)
     (repo / "notebooks" / "01_alpha.md").write_text("# Alpha\n")
-    (repo / "ntklib" / "kernels.py").write_text("X = 1\n")
+    (repo / "ntklib" / "theory" / "kernels.py").write_text("X = 1\n")
     monkeypatch.setattr(record, "REPO", repo)
     monkeypatch.setenv("NTKBOOK_RECORDS", str(repo / "records"))
     monkeypatch.setenv("NTKBOOK_OUTPUT", str(tmp_path / "full"))
@@ -151,18 +151,18 @@ def recorded(tmp_path, monkeypatch):
     full.finish()
     site = tmp_path / "full" / "site"
     results = json.loads((site / "results" / "01_alpha.json").read_text())
-    results["modules"] = ["ntklib.kernels", "ntklib.book"]      # as the kernel reports them
+    results["modules"] = ["ntklib.theory.kernels", "ntklib.book.pipeline"]      # as the kernel reports them
     record.write("01_alpha", results, site)
     return repo
 
 
 def test_record_holds_checks_figures_and_provenance_and_goes_stale(recorded):
-    from ntklib import record
+    from ntklib.book import record
     rec = record.load("01_alpha")
     assert [c["id"] for c in rec["checks"]] == ["A-big", "A-dnr"] and rec["stale"] == []
     assert (rec["dir"] / "figures" / "curve.svg").read_text().lstrip().startswith("<?xml")
     prov = rec["provenance"]
-    assert set(prov["library"]) == {"ntklib/kernels.py"}         # the book tooling does not make a record stale
+    assert set(prov["library"]) == {"ntklib/theory/kernels.py"}         # the book tooling does not make a record stale
     assert prov["source"] == {"notebooks/01_alpha.md": record.source_sha256(recorded / "notebooks/01_alpha.md")}
     assert prov["cpu"] and prov["date"]
     src = recorded / "notebooks" / "01_alpha.md"        # writing the measured runtime back keeps it fresh ...
@@ -174,10 +174,10 @@ def test_record_holds_checks_figures_and_provenance_and_goes_stale(recorded):
     src.write_text(src.read_text() + "\n```{code-cell} ipython3\nx = 1\n```\n")   # ... a change of code does not
     assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md"]
     src.write_text(original)
-    (recorded / "ntklib" / "kernels.py").write_text("X = 2\n")
-    assert record.load("01_alpha")["stale"] == ["ntklib/kernels.py"]
+    (recorded / "ntklib" / "theory" / "kernels.py").write_text("X = 2\n")
+    assert record.load("01_alpha")["stale"] == ["ntklib/theory/kernels.py"]
     (recorded / "notebooks" / "01_alpha.md").unlink()
-    assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md", "ntklib/kernels.py"]
+    assert record.load("01_alpha")["stale"] == ["notebooks/01_alpha.md", "ntklib/theory/kernels.py"]
     assert "**stale**" in record.label(record.load("01_alpha"))
 
 
@@ -205,7 +205,7 @@ def test_every_slide_figure_is_regenerated_by_a_cell():
     # The figure map must not list a slide figure as missing because a notebook forgot its key: every key
     # is passed to report.savefig(..., slide=key) by some section notebook.
     import re
-    from ntklib import book
+    from ntklib.book import pipeline as book
     used = set()
     for path in book.source_paths():
         for arg in re.findall(r"slide=(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", path.read_text()):
@@ -225,7 +225,7 @@ def test_claims_keep_their_math_in_the_scorecard_and_everything_else_is_escaped(
 def test_every_paper_figure_is_reproduced_by_a_cell():
     # Likewise for the papers' figures (report.savefig(..., paper=key)): the second table of the figure map.
     import re
-    from ntklib import book
+    from ntklib.book import pipeline as book
     used = set()
     for path in book.source_paths():
         for arg in re.findall(r"paper=(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", path.read_text()):
@@ -240,7 +240,7 @@ def test_savefig_refuses_an_unknown_figure_key(tmp_path, monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from ntklib import report
+    from ntklib.book import report
     monkeypatch.setenv("NTKBOOK_STAGE", str(tmp_path))
     fig = plt.figure()
     with pytest.raises(ValueError, match="paper"):

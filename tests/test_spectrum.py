@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from ntklib import bounds, dynamics, kernels, spectrum, tolerances as tol
+from ntklib import tolerances as tol
+from ntklib.theory import bounds, dynamics, kernels, spectrum
 from conftest import sphere
 
 

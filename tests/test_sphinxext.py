@@ -1,7 +1,7 @@
-"""ntklib.sphinxext: the download and launch buttons of section pages point at files that exist."""
+"""ntklib.book.sphinxext: the download and launch buttons of section pages point at files that exist."""
 from types import SimpleNamespace
 
-from ntklib import book, sphinxext
+from ntklib.book import pipeline as book, sphinxext
 
 
 def _app(tmp_path, stem):
@@ -47,6 +47,6 @@ def test_launch_buttons_are_switched_off_without_a_repository_url():
 def test_config_loads_the_extensions_and_bibliography():
     import yaml
     cfg = yaml.safe_load((book.REPO / "_config.yml").read_text())
-    assert {"sphinx-mathjax-offline", "ntklib.sphinxext"} <= set(cfg["sphinx"]["extra_extensions"])
+    assert {"sphinx-mathjax-offline", "ntklib.book.sphinxext"} <= set(cfg["sphinx"]["extra_extensions"])
     assert cfg["sphinx"]["config"]["nb_render_markdown_format"] == "myst"
     assert all((book.REPO / f).exists() for f in cfg["bibtex_bibfiles"])

@@ -1,10 +1,10 @@
-"""ntklib.trained_nets: explicit backprop against JAX autodiff, the two parameterisations, AUX, SGD, bad input."""
+"""ntklib.models.trained_nets: explicit backprop against JAX autodiff, the two parameterisations, AUX, SGD, bad input."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntklib import trained_nets as tn
+from ntklib.models import trained_nets as tn
 
 
 def _jax_loss(params, X, Y, parameterization, loss, b_aux, sqrt_lam):

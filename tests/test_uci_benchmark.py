@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from ntklib import datasets, kernels, uci_benchmark as ub
+from ntklib import datasets
+from ntklib.theory import kernels
+from ntklib.experiments import uci_benchmark as ub
 
 ACC = np.array([[0.9, 0.83, 0.9],    # ranks 1.5, 3, 1.5
                 [0.5, 1.0, 0.75],    # ranks 3, 1, 2
@@ -79,7 +81,7 @@ def test_selection_takes_the_first_maximum(rng):
 def test_run_caches_results(tmp_path, shared_data):
     proto = ub.Protocol(max_layers=2, C_grid=(1.0,), gauss_g=(1.0,), poly_degrees=(2,), rf_trees=5,
                         rf_max_features=("sqrt",), nn_depths=(1,), nn_width=8, nn_steps=20)
-    res = ub.run(["iris"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
+    res = ub.run(["iris"], proto=proto, cache_dir=tmp_path, data_dir=shared_data)
     assert set(res) == {("iris", c) for c in ub.CLASSIFIERS}
     ntk = res["iris", "NTK"]
     assert ntk["n"] == 150 and len(ntk["folds"]) == 4 and ntk["accuracy"] == pytest.approx(np.mean(ntk["folds"]))
@@ -91,11 +93,11 @@ def test_run_caches_results(tmp_path, shared_data):
     data = json.loads(f.read_text())
     data["accuracy"] = 0.123
     f.write_text(json.dumps(data))
-    again = ub.run(["iris"], ["RF"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
+    again = ub.run(["iris"], ["RF"], proto=proto, cache_dir=tmp_path, data_dir=shared_data)
     assert again["iris", "RF"]["accuracy"] == 0.123
     # a different protocol is a different cache entry
     other = ub.run(["iris"], ["RF"], proto=ub.Protocol(rf_trees=6, rf_max_features=("sqrt",)), cache_dir=tmp_path,
-                   progress=False, data_dir=shared_data)
+                   data_dir=shared_data)
     assert other["iris", "RF"]["accuracy"] != 0.123
     table = ub.accuracy_table(res, ["iris"])
     assert table.shape == (1, 6)
@@ -126,14 +128,14 @@ def test_kernel_cache_round_trip(tmp_path, rng):
 def test_parallel_run_equals_serial_run(tmp_path, shared_data):
     proto = ub.Protocol(max_layers=3, C_grid=(0.1, 10.0), rf_trees=5, rf_max_features=("sqrt",))
     names, clfs = ["iris", "wine", "seeds"], ["NTK", "RF"]
-    par = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "par", progress=False, data_dir=shared_data, n_jobs=2)
-    ser = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "ser", progress=False, data_dir=shared_data, n_jobs=1)
+    par = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "par", data_dir=shared_data, n_jobs=2)
+    ser = ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "ser", data_dir=shared_data, n_jobs=1)
     assert list(par) == list(ser) == [(n, c) for n in names for c in clfs]     # grid order, whatever finished first
     for k in par:
         assert (par[k]["val"], par[k]["chosen"], par[k]["folds"]) == (ser[k]["val"], ser[k]["chosen"], ser[k]["folds"])
     assert len(list((tmp_path / "par").rglob("*.json"))) == 6
     with pytest.raises(ValueError, match="n_jobs"):
-        ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "x", progress=False, data_dir=shared_data, n_jobs=0)
+        ub.run(names, clfs, proto=proto, cache_dir=tmp_path / "x", data_dir=shared_data, n_jobs=0)
 
 
 def test_bad_input(shared_data):
@@ -141,16 +143,16 @@ def test_bad_input(shared_data):
     with pytest.raises(ValueError, match="unknown classifier"):
         ub.evaluate(ds, "SVM", ub.Protocol())
     with pytest.raises(ValueError, match="unknown classifiers"):
-        ub.run(["iris"], ["kNN"], progress=False)
+        ub.run(["iris"], ["kNN"], cache_dir="unused")
     with pytest.raises(ValueError, match="max_layers"):
         list(ub.ntk_kernel_family(np.ones((3, 2)), 0))
 
 
 def test_run_without_compute_reads_only_the_cache(tmp_path, shared_data):
     proto = ub.Protocol(max_layers=1, C_grid=(1.0,))
-    assert ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data,
+    assert ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, data_dir=shared_data,
                   compute=False) == {}
-    ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data)
-    got = ub.run(["iris", "wine"], ["NTK"], proto=proto, cache_dir=tmp_path, progress=False, data_dir=shared_data,
+    ub.run(["iris"], ["NTK"], proto=proto, cache_dir=tmp_path, data_dir=shared_data)
+    got = ub.run(["iris", "wine"], ["NTK"], proto=proto, cache_dir=tmp_path, data_dir=shared_data,
                  compute=False)
     assert set(got) == {("iris", "NTK")}

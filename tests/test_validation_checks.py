@@ -4,8 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from ntklib import bounds, checks, datasets, dynamics, kernels, networks, regression, spectrum, unit_norm
+from ntklib import datasets, unit_norm
 from ntklib._validate import NotPositiveDefiniteError
+from ntklib.theory import bounds, dynamics, kernels, regression, spectrum
+from ntklib.models import networks
+from ntklib.book import checks
 
 X3 = unit_norm(np.random.default_rng(0).standard_normal((3, 2)))
 H3 = kernels.ntk_two_layer(X3)

@@ -46,7 +46,7 @@ def test_pages_workflow_deploys_the_built_book():
     steps = [s for job in wf["jobs"].values() for s in job["steps"]]
     push = [s for s in steps if s.get("uses", "").startswith("peaceiris/actions-gh-pages")]
     assert push and push[0]["with"]["publish_dir"] == "book/_build/html"
-    # the branch the Colab buttons open notebooks from (ntklib.sphinxext) is the one the site is pushed to
+    # the branch the Colab buttons open notebooks from (ntklib.book.sphinxext) is the one the site is pushed to
     cfg = yaml.safe_load((REPO / "_config.yml").read_text())
     assert push[0]["with"]["publish_branch"] == cfg["sphinx"]["config"]["ntkbook_pages_branch"]
     assert wf["permissions"]["contents"] == "write"

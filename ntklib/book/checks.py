@@ -12,7 +12,7 @@ and CI fail. Statuses are told apart:
 * **does not reproduce**: a claim recorded but not declared to hold (``holds_at=()``) that the numbers
   contradict: a finding, with its numbers, never dropped;
 * **full scale only**: declared to hold only at the full scale (``holds_at=("full",)``) and not met at this
-  smaller one; the page shows its verdict in the committed full-scale record (ntklib.record) beside it;
+  smaller one; the page shows its verdict in the committed full-scale record (ntklib.book.record) beside it;
 * **FAIL**: declared to hold at this scale and did not: the run stops.
 """
 from __future__ import annotations
@@ -25,7 +25,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _validate, report
+from .. import _validate
+from .._files import atomic_write_text
+from . import report
 from . import record as _record
 
 OPS = ("<=", ">=", "<", ">", "between", "approx")
@@ -214,7 +216,7 @@ class Checks:
             "library": {**_record.library_files(_ntklib_modules()), **self._library},
         }
         path = report.write_site_dir() / "results" / f"{self.notebook}.json"
-        report.atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))
+        atomic_write_text(path, json.dumps(record, indent=1, default=_json_default))
         if failed:
             raise ClaimFailed("checks declared to hold at scale %r failed: %s" % (
                 self.scale, "; ".join(f"{c.id}: measured {_fmt(c.measured)}, expected {c.expectation}" for c in failed)))

@@ -11,11 +11,11 @@ import os
 import re
 import platform
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+
+REPO = Path(__file__).resolve().parents[2]   # ntklib/book/report.py -> the repository
 
 
 def output_dir() -> Path:
@@ -37,22 +37,6 @@ def write_site_dir() -> Path:
     (``$NTKBOOK_STAGE``, moved into site_dir() only when the run succeeds), else site_dir() itself."""
     stage = os.environ.get("NTKBOOK_STAGE")
     return Path(stage) / "site" if stage else site_dir()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so no half-written file is ever left behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the published files must be readable like any other
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 # --- time and memory by cell, for the record's profile -------------------------------------------------
@@ -117,7 +101,7 @@ STYLE = Path(__file__).with_name("ntkbook.mplstyle")
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (ntklib/ntkbook.mplstyle: sizes as read on the page, a palette that
+    """Apply the book's matplotlib style (ntklib/book/ntkbook.mplstyle: sizes as read on the page, a palette that
     survives colour blindness and greyscale). Checks() calls it, so every page's figures share it."""
     import matplotlib.pyplot as plt
     plt.style.use(STYLE)
@@ -172,10 +156,10 @@ def savefig(fig, notebook: str, name: str, *, caption: str, alt: str | None = No
     numbered figure with ``caption`` (MyST Markdown: say what to look at), ``alt`` text (default: the caption
     without markup) and a link to the full-size SVG. Interactively the cell's plt.show() shows it instead.
 
-    ``slide``: the key (or keys) of the slide figure this one regenerates (``ntklib.scorecard.SLIDE_FIGURES``),
+    ``slide``: the key (or keys) of the slide figure this one regenerates (``ntklib.book.scorecard.SLIDE_FIGURES``),
     or of the text-only slide it illustrates (``SLIDE_ILLUSTRATIONS``); the caption says so, and Section 6's
     figure map links to the figure (its label is ``anchor(notebook, name, kind="figure")``). ``paper``: likewise,
-    the key (or keys) of the figure of a paper it reproduces (``ntklib.scorecard.PAPER_FIGURES``)."""
+    the key (or keys) of the figure of a paper it reproduces (``ntklib.book.scorecard.PAPER_FIGURES``)."""
     for value, what in ((caption, "caption"), (name, "name"), (notebook, "notebook")):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{what} must be a non-empty string, got {value!r}")
@@ -188,7 +172,7 @@ def savefig(fig, notebook: str, name: str, *, caption: str, alt: str | None = No
     unknown = [k for k in keys if k not in {f[0] for f in SLIDE_FIGURES + SLIDE_ILLUSTRATIONS}] + \
         [k for k in papers if k not in {f[0] for f in PAPER_FIGURES}]
     if unknown:
-        raise ValueError(f"slide/paper: unknown figure key(s) {unknown}; known: ntklib.scorecard.SLIDE_FIGURES, "
+        raise ValueError(f"slide/paper: unknown figure key(s) {unknown}; known: ntklib.book.scorecard.SLIDE_FIGURES, "
                          "SLIDE_ILLUSTRATIONS (slide=) and PAPER_FIGURES (paper=)")
     entry = {"notebook": notebook, "name": name, "file": f"figures/{notebook}/{name}.svg", "slide": keys or None,
              "paper": papers or None, "anchor": anchor(notebook, name, kind="figure"), "caption": caption}
@@ -257,7 +241,7 @@ def recorded_tables(notebook: str) -> list[dict]:
     return [{"name": t["name"], "markdown": t["markdown"]} for t in _TABLES if t["notebook"] == notebook]
 
 
-_RECORD: dict = {}  # notebook -> its full-scale record (ntklib.record), set by Checks() in a smaller run
+_RECORD: dict = {}  # notebook -> its full-scale record (ntklib.book.record), set by Checks() in a smaller run
 
 
 def show_recorded_figure(notebook: str, name: str, alt: str = "") -> None:

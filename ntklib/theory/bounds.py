@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from . import _validate
+from .. import _validate
 
 
 def _reals(x, name: str, *, what: str, positive: bool = False, integer: bool = False):

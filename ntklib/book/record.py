@@ -103,11 +103,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# The book tooling: the pipeline, the page's outputs, the checks' display. It shapes the page, not the numbers,
-# so editing it does not make a record stale.
-TOOLING = frozenset({"ntklib.book", "ntklib.record", "ntklib.scorecard", "ntklib.sphinxext", "ntklib.__main__",
-                     "ntklib.report", "ntklib.checks"})
-_TOOLING_FILES = frozenset(m.replace(".", "/") + ".py" for m in TOOLING)
+# The book tooling (the package ntklib.book: the pipeline, the page's outputs, the checks' display) and the
+# command line shape the page, not the numbers, so editing them does not make a record stale.
+def _is_tooling(module: str) -> bool:
+    return module in ("ntklib.book", "ntklib.__main__") or module.startswith("ntklib.book.")
+
+
+def _is_tooling_file(path: str) -> bool:
+    return path == "ntklib/__main__.py" or path.startswith("ntklib/book/")
 
 
 def library_files(modules: list[str]) -> dict[str, str]:
@@ -115,7 +118,7 @@ def library_files(modules: list[str]) -> dict[str, str]:
     repository-relative path. The book tooling (the pipeline, the page's outputs, the checks' display) is
     left out: it shapes the page, not the numbers."""
     out = {}
-    for name in sorted(set(modules) - TOOLING):
+    for name in sorted(m for m in set(modules) if not _is_tooling(m)):
         parts = name.split(".")
         base = REPO.joinpath(*parts)
         path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
@@ -129,7 +132,7 @@ def provenance(stem: str, modules: list[str], library: dict | None = None, sourc
     Checks() in the kernel and by the runner); the files are hashed now only where they are missing. ``dirty``
     concerns only those files, the ones whose hashes decide staleness: it is true if they differ from the
     commit, or changed while the section ran."""
-    from . import __version__
+    from .. import __version__
     now_source = {f"notebooks/{stem}.md": source_sha256(REPO / "notebooks" / f"{stem}.md")}
     source = source or now_source
     now_library = library_files(modules)
@@ -146,7 +149,7 @@ def staleness(rec: dict) -> list[str]:
     recorded; empty when the record is fresh."""
     prov = rec["provenance"]
     changed = [p for p, h in prov["source"].items() if _source_changed(p, h, prov.get("commit"))]
-    library = {p: h for p, h in prov["library"].items() if p not in _TOOLING_FILES}
+    library = {p: h for p, h in prov["library"].items() if not _is_tooling_file(p)}
     changed += [p for p, h in library.items() if not (REPO / p).is_file() or file_sha256(REPO / p) != h]
     return sorted(changed)
 

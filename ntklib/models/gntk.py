@@ -30,7 +30,7 @@ from functools import cache
 import numpy as np
 import scipy.sparse as sp
 
-from . import _validate
+from .. import _validate
 
 AGGREGATIONS = ("sum", "mean")
 
@@ -145,7 +145,7 @@ def _relu_tile_fn():
     import jax
     import jax.numpy as jnp
 
-    from . import _fast
+    from ..theory import _fast
 
     @jax.jit
     def tile(S, T, dl, dr, il, ir):
@@ -159,11 +159,11 @@ def _relu_tile_fn():
 
 def _relu_layer_fused(S, T, dl, dr):
     """One ReLU layer of the GNTK recursion in place, Sigma <- c_sigma E[relu relu], Theta <- Theta Sigma_dot +
-    Sigma (c_sigma = 2; Du et al. 2019, Section 4), as one fused XLA pass per tile (ntklib._fast's polynomial
+    Sigma (c_sigma = 2; Du et al. 2019, Section 4), as one fused XLA pass per tile (ntklib.theory._fast's polynomial
     arcsin, float64) instead of numpy's arccos and its temporaries. Cosines within 4 eps of +-1 count as +-1
-    (ntklib._fast.clip_cos): a node paired with itself, or with a node of identical neighbourhood, is exact where
+    (ntklib.theory._fast.clip_cos): a node paired with itself, or with a node of identical neighbourhood, is exact where
     the literal arccos carries ~1e-8 of round-off; elsewhere it agrees with :func:`_relu_layer` to ~1e-15."""
-    from ._fast import _x64
+    from ..theory._fast import _x64
     tile = _relu_tile_fn()
     inv = lambda v: np.divide(1.0, v, out=np.zeros_like(v), where=v > 0)
     vecs = [np.zeros(-(-len(v) // TILE) * TILE) for v in (dl, dr, inv(dl), inv(dr))]
@@ -227,7 +227,7 @@ def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, p
     initialisation. With ``all_blocks`` the result is a dict {L: result} for every L = 1..cfg.blocks (one
     recursion serves all depths). ``chunk_nodes`` bounds the node-level matrices held at once (memory about
     6 x 8 x chunk_nodes^2 bytes per process). ``progress`` optionally wraps the iterable of chunk pairs.
-    ``n_jobs``: joblib processes over the chunk pairs (None: one per CPU, ntklib._fast.workers()); the result does
+    ``n_jobs``: joblib processes over the chunk pairs (None: one per CPU, ntklib.theory._fast.workers()); the result does
     not depend on it."""
     _check_cfg(cfg)
     g = _check_graphs(graphs)
@@ -250,7 +250,7 @@ def gntk_gram(graphs, cfg: GNTKConfig = GNTKConfig(), chunk_nodes: int = 3000, p
     N = len(g)
     K = {L: (np.zeros((N, N)), np.zeros((N, N))) for L in range(1, cfg.blocks + 1)}
     if n_jobs is None:
-        from ._fast import workers
+        from ..theory._fast import workers
         n_jobs = workers()
     n_jobs = _validate.positive_int(n_jobs, "n_jobs")
 

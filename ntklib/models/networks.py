@@ -5,6 +5,8 @@
 
 Gradient flow dW/dt = -grad l(W) is approximated by gradient descent with a small step eta;
 step k corresponds to time t = k * eta.
+
+``ode_residual`` measures how well Lemma 1 (ntklib.theory.dynamics) holds along one real GD step of the model.
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate, activations
-from ._jaxcompat import x64_for
+from .. import _validate
+from ..theory import activations, kernels
+from ..theory.activations import A_SECOND_MOMENT
+from .._jaxcompat import x64_for
 
 # E[a_r^2] for the output weights. The slides write a_r ~ Unif[-1, 1] (E[a^2] = 1/3) but then drop a_r^2
 # from H(0); that is exact for Du et al. (2019b)'s a_r ~ Unif{-1, +1}, which is ntklib's default.
-A_SECOND_MOMENT = {"rademacher": 1.0, "uniform": 1.0 / 3.0}
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class TwoLayerNet:
 def _checked(net, name: str = "net") -> "TwoLayerNet":
     """A TwoLayerNet with finite weights (training from or evaluating NaN weights only propagates NaN)."""
     if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"{name} must be a ntklib.networks.TwoLayerNet (e.g. from init_two_layer), got {type(net).__name__}")
+        raise TypeError(f"{name} must be a ntklib.models.networks.TwoLayerNet (e.g. from init_two_layer), got {type(net).__name__}")
     for key in ("W", "a"):
         if not np.all(np.isfinite(np.asarray(getattr(net, key)))):
             raise ValueError(f"{name}.{key} contains NaN or inf (a diverged run?); start from a finite net")
@@ -183,7 +186,7 @@ def gd_train(net: TwoLayerNet, X, y, eta: float, steps: int, record_every: int =
     The iterates are those of ``gd_step``; they are computed in the span of the training inputs (see
     ``_gd_span``), which is exact and, when n < d, several times faster than updating W. ``snapshot_steps`` (multiples of
     record_every, or 0) keep the full parameters at those steps, e.g. to compute H(t) with
-    ntklib.kernels.empirical_ntk_two_layer.
+    ntklib.theory.kernels.empirical_ntk_two_layer.
 
     A loss 1/2 ||u - y||^2 that becomes non-finite or grows DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances) raises
     TrainingDiverged at the first record where it does; with on_divergence="return" training runs to the end and
@@ -262,3 +265,28 @@ def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_di
                 snaps[k] = cur
     return Trajectory(np.array(rec_steps), float(eta), np.array(us), np.array(fs) if fs else None,
                       np.array(moves), snaps, cur, diverged_step, np.array(changed) if track_patterns else None)
+
+
+def ode_residual(net: TwoLayerNet, X, y, eta: float) -> float:
+    """Relative residual of Lemma 1 over one GD step of the slide model from `net`:
+
+        || (u_{k+1} - u_k) / eta + H(t_k) (u_k - y) || / || H(t_k) (u_k - y) ||.
+
+    Lemma 1 is exact for gradient flow; for GD this residual is O(eta) and vanishes as eta -> 0.
+    A float64 net computes in float64 whatever JAX's global x64 flag.
+    """
+    if not isinstance(net, TwoLayerNet):
+        raise _validate.ArgumentTypeError(
+            f"net must be a ntklib.models.networks.TwoLayerNet, got {_validate._show(net)} of type {type(net).__name__}")
+    eta = _validate.positive(eta, "eta")
+    with x64_for(net.W.dtype):
+        u = np.asarray(net(X), dtype=np.float64)
+        y = _validate.vector(y, "y", len(u))
+        H = kernels.empirical_ntk_two_layer(net.W, net.a, X, activation=net.activation)
+        drift = np.asarray(H, dtype=np.float64) @ (u - y)
+        norm = float(np.linalg.norm(drift))
+        if not norm > 0:
+            raise ValueError("ode_residual is undefined: H(t_k) (u_k - y) = 0 (the net already fits y, or the "
+                             "kernel annihilates the residual); use labels y the net does not fit")
+        u_next = np.asarray(gd_step(net, X, y, eta)(X), dtype=np.float64)
+    return float(np.linalg.norm((u_next - u) / eta + drift) / norm)

@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate
-from ._jaxcompat import x64_for
+from .. import _validate
+from .._jaxcompat import x64_for
 
 
 def init_mlp(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: int, dtype=jnp.float32) -> list:

@@ -1,6 +1,6 @@
 """The reproduction scorecard: every check recorded by every section notebook, as tables for Section 6.
 
-Each executed notebook writes its checks to ``<site>/results/NN_name.json`` (:mod:`ntklib.checks`). This
+Each executed notebook writes its checks to ``<site>/results/NN_name.json`` (:mod:`ntklib.book.checks`). This
 module reads those files and renders them as MyST Markdown: one row per check (claim, slide, lecture
 value, measured value, expectation and tolerance, status, and a ``{ref}`` link to the cell that shows
 it), a per-section summary, and the figure map (each figure of the slides -> the cell that regenerates
@@ -17,7 +17,7 @@ from pathlib import Path
 from . import record, report
 from .checks import badge
 
-STATUSES = ("pass", "slip found", "does not reproduce", "full scale only", "FAIL")  # see ntklib.checks
+STATUSES = ("pass", "slip found", "does not reproduce", "full scale only", "FAIL")  # see ntklib.book.checks
 OK = ("pass", "slip found")  # verdicts that agree with what the book set out to show
 _REQUIRED = ("notebook", "scale", "seed", "checks")
 _CHECK_KEYS = ("id", "claim", "slide", "measured", "expected", "status")
@@ -71,7 +71,7 @@ def load_file(path: Path) -> SectionResults:
 def load(directory: Path | None = None, exclude: tuple[str, ...] = ()) -> list[SectionResults]:
     """Every results file in `directory` (default: this run's site/results), in notebook order."""
     directory = results_dir() if directory is None else Path(directory)
-    from .book import source_paths
+    from .pipeline import source_paths
     out = [load_file(p) for p in source_paths(directory, ".json")]
     return [r for r in out if r.notebook not in exclude]
 
@@ -131,7 +131,7 @@ def link(notebook: str, check_id: str) -> str:
 
 
 def records(notebooks, scale: str = "full") -> dict[str, dict]:
-    """The committed records (ntklib.record) of the given notebooks that have one, by notebook."""
+    """The committed records (ntklib.book.record) of the given notebooks that have one, by notebook."""
     out = {}
     for nb in notebooks:
         rec = record.load(nb, scale)

@@ -9,8 +9,8 @@ n_0, ..., n_L, with
     alpha^(l)(x) = sigma(alpha~^(l)(x)),    f_theta(x) = alpha~^(L)(x),    W^(l)_ij, b^(l)_j ~ N(0, 1),
 
 sigma = ReLU and beta = 0.1 in their experiments (Section 6). ntklib stores W^(l) transposed, shape
-(n_l, n_{l+1}), in the tuple-of-{"W", "b"} format of ``ntklib.deepnets``, so these parameters train with
-``deepnets.train`` and their kernels come from ``ntklib.evolution``. The infinite-width kernels of their
+(n_l, n_{l+1}), in the tuple-of-{"W", "b"} format of ``ntklib.models.deepnets``, so these parameters train with
+``deepnets.train`` and their kernels come from ``ntklib.models.evolution``. The infinite-width kernels of their
 Proposition 1 (the NNGP Sigma^(L)) and Theorem 1 (the NTK Theta^(L)_inf) are
 ``kernels.fc_relu_ntk(X, depth=L - 1, W_std=1.0, b_std=beta, return_nngp=True)``: neural-tangents' NTK
 parameterisation is exactly this one and ``depth`` counts the L - 1 hidden layers (tested against
@@ -47,9 +47,9 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import norm
 
-from . import _validate
+from .. import _validate
 from .deepnets import _check_params, _check_seed, _check_sizes
-from .spectrum import eigendecomposition
+from ..theory.spectrum import eigendecomposition
 
 DEFAULT_BETA = 0.1   # their Section 6: "the value of the parameter beta is chosen as 0.1"
 
@@ -69,7 +69,7 @@ def init_ntk_mlp(seed, sizes, dtype=np.float64):
     own stream, ``default_rng(SeedSequence(seed).spawn(L)[l])``, so the layers are drawn in parallel threads (a
     width-10,000 net has 2e8 parameters) and the result does not depend on the threads. Drawn in ``dtype``
     (float32 or float64; numpy draws different numbers in the two precisions, so a seed means one net per
-    precision). Returns a tuple of {"W": (n_l, n_{l+1}), "b": (n_{l+1},)} JAX arrays (ntklib.deepnets' format).
+    precision). Returns a tuple of {"W": (n_l, n_{l+1}), "b": (n_{l+1},)} JAX arrays (ntklib.models.deepnets' format).
     """
     seed = _check_seed(seed)
     sizes = _check_sizes(sizes)

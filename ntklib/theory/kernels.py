@@ -6,7 +6,7 @@ Its NTK with respect to W is
     [H(W)]_ij = x_i.x_j * (1/m) sum_r a_r^2 sigma'(w_r.x_i) sigma'(w_r.x_j)           (slide formula)
     H*_ij     = x_i.x_j * E[a^2] * E_{w~N(0,I)}[sigma'(w.x_i) sigma'(w.x_j)]         (m -> infinity)
 The slides drop a_r^2, which is exact for a_r ~ Unif{-1, +1} (Du et al.) but not for the slides'
-a_r ~ Unif[-1, 1], where E[a^2] = 1/3; ``a_init`` selects which (see ntklib.networks.A_SECOND_MOMENT).
+a_r ~ Unif[-1, 1], where E[a^2] = 1/3; ``a_init`` selects which (see ntklib.theory.activations.A_SECOND_MOMENT).
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _fast, _validate, activations
-from .networks import A_SECOND_MOMENT
+from . import _fast, activations
+from .. import _validate
+from .activations import A_SECOND_MOMENT
 
 
 def _cos(X, Z):
@@ -33,7 +34,7 @@ def ntk_two_layer(X, Z=None, activation: str = "relu", a_init: str = "rademacher
     so H*(x, z) = E[a^2] * c * E[...]. Inputs must have unit norm, as the slides assume.
 
     ``dtype``: float64 or float32 arithmetic; by default float32 only if the inputs are float32. Computed
-    by ntklib._fast (BLAS Gram matrix + one fused pass; Z=None computes one triangle and mirrors it, so H is
+    by ntklib.theory._fast (BLAS Gram matrix + one fused pass; Z=None computes one triangle and mirrors it, so H is
     exactly symmetric); ``_ntk_two_layer_reference`` is the formula above in plain numpy, for the tests.
     """
     X, Z0 = _validate.pair(X, Z, unit_norm=True)
@@ -93,7 +94,7 @@ def empirical_ntk_two_layer(W, a, X, Z=None, activation: str = "relu", dtype=Non
 
     H(W) = (X Z^T) * (S_X S_Z^T) / m with S_ir = a_r sigma'(w_r . x_i) (the slide's formula for
     [H(0)]_ij, valid at any W): two Gram matrices and an elementwise product, O(n^2 (d + m)) time and
-    O(n^2 + n m) memory, instead of materialising the (n, m d) Jacobian. ntklib._fast sums S S^T over
+    O(n^2 + n m) memory, instead of materialising the (n, m d) Jacobian. ntklib.theory._fast sums S S^T over
     chunks of _fast.WIDTH_CHUNK hidden units in BLAS (memory O(n^2 + n * chunk)); ``dtype`` as in
     ntk_two_layer (by default float32 only if W and X are float32).
     """
@@ -130,7 +131,7 @@ def fc_relu_ntk(X, Z=None, depth: int = 1, W_std: float = np.sqrt(2.0), b_std: f
     with the arc-cosine closed forms for the two Gaussian expectations. ``n_fixed`` bottom Dense layers
     are not trained (their Sigma term is left out of Theta), as in Arora et al. (2020)'s UCI experiments.
 
-    ``dtype`` as in ntk_two_layer. Computed by ntklib._fast: the Gram matrix in BLAS, then every layer in
+    ``dtype`` as in ntk_two_layer. Computed by ntklib.theory._fast: the Gram matrix in BLAS, then every layer in
     one fused pass; for Z=None the diagonal (cos = 1 exactly) is evaluated in float64, which is more
     accurate than the literal recursion ``_fc_relu_ntk_reference`` there (whose float64 round-off in
     cos ~ 1 - 1e-16 becomes ~1e-8 after the arccos).
@@ -154,7 +155,7 @@ def fc_relu_ntk_all(X, Z=None, max_depth: int = 4, W_std: float = np.sqrt(2.0), 
     decides which layers' Sigma terms are summed into Theta. Entry (depth, n_fixed) equals
     fc_relu_ntk(X, Z, depth, W_std, b_std, n_fixed) for depth >= 1 (tested; n_fixed = depth is the NNGP);
     depth = 0 is the linear kernel W_std^2 x.z / d + b_std^2 (a net whose only layer is the readout).
-    These are the 15 kernels of Arora et al. (2020)'s UCI experiments for max_depth = 4 (ntklib.uci_benchmark).
+    These are the 15 kernels of Arora et al. (2020)'s UCI experiments for max_depth = 4 (ntklib.experiments.uci_benchmark).
     ``dtype`` as in ntk_two_layer; memory is that of the (max_depth + 1)(max_depth + 2) / 2 results, or of
     only those listed in ``keys`` (an iterable of (depth, n_fixed); the others are not stored)."""
     X, Z0 = _validate.pair(X, Z)

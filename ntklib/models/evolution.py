@@ -3,7 +3,7 @@ learning").
 
 - ``empirical_ntk``: the NTK of any JAX network on a probe batch, traced over the outputs,
   Theta(x, x') = sum_k <d f_k(x)/dw, d f_k(x')/dw>, by an explicit Jacobian contraction (the reference;
-  ntklib.deepnets.mlp_ntk is the fast layer-wise formula for the ReLU nets used in the book).
+  ntklib.models.deepnets.mlp_ntk is the fast layer-wise formula for the ReLU nets used in the book).
 - ``ntk_row``: one row Theta(x0, X) of the empirical NTK of any JAX network, with one reverse-mode and one
   forward-mode product per output and no Jacobian: for nets whose Jacobian does not fit in memory.
 - ``kernel_distance`` and ``kernel_velocity``: Fort et al. (2020): the kernel distance
@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate
+from .. import _validate
 
 
 def _check_fn(apply_fn, params):
@@ -211,7 +211,7 @@ def one_step_ntk_change(apply_fn: Callable, params, x, y, lr: float, *, batched:
     ``delta`` and ``theta`` over initialisations gives E[Delta Theta(x, x)] / E[Theta(x, x)].
 
     ``batched=True``: ``params`` holds many initialisations stacked along a leading axis (e.g. from
-    ntklib.deepnets.init_mlp_batch) and the result has one entry per initialisation.
+    ntklib.models.deepnets.init_mlp_batch) and the result has one entry per initialisation.
     """
     _check_fn(apply_fn, params)
     x = _validate.vector(x, "x")

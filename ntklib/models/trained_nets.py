@@ -1,5 +1,5 @@
 """Finite fully connected ReLU classifiers trained by minibatch SGD: the trained-net baselines of Section 4,
-in two parameterisations and with optional AUX variables. (ntklib.mlp is Section 1's JAX trainer for the
+in two parameterisations and with optional AUX variables. (ntklib.models.mlp is Section 1's JAX trainer for the
 standard parameterisation; this module adds what Section 4 compares.)
 
 Written in numpy with explicit backpropagation (checked against JAX autodiff in the tests): the nets here
@@ -17,7 +17,7 @@ than training.
 - AUX (Hu, Li & Yu, ICLR 2020; lecture Section 4): one trainable b_i in R^C per training example, added to
   the output inside the loss only, l(f(x_i) + sqrt(lam) b_i, y~_i); b starts at 0 and is trained with the
   weights. lam = 0 is plain training; predictions never use b. (For the squared loss on a linearised net this
-  is kernel ridge regression with ridge lam, whatever the loss's overall scale: ntklib.noisy.)
+  is kernel ridge regression with ridge lam, whatever the loss's overall scale: ntklib.models.noisy.)
 - SGD with heavy-ball momentum, v <- mu v + g, p <- p - lr v, on the minibatches of a fresh permutation per
   epoch (the last incomplete batch is dropped).
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits   # a scikit-learn dependency
 
-from . import _validate
+from .. import _validate
 
 PARAMETERIZATIONS = ("standard", "ntk")
 LOSSES = ("cce", "mse")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .._files import atomic_write_text
 from . import report
 
 REPO = report.REPO
@@ -236,7 +237,7 @@ def _execute_into(stage: Path, out_dir: Path, stem: str, scale: str, seed: int |
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python (ntk-book)", "language": "python"}
     # Time every cell from the first one on, for the record's profile (a hidden cell: not on the page).
-    nb.cells.insert(1, nbformat.v4.new_code_cell("from ntklib import report\nreport.start_profiling()",
+    nb.cells.insert(1, nbformat.v4.new_code_cell("from ntklib.book import report\nreport.start_profiling()",
                                                  metadata={"tags": ["remove-cell"]}))
     params = {"scale": scale} | ({} if seed is None else {"seed": seed})
     # The kernel must keep matplotlib's inline backend (it renders headless): with MPLBACKEND=Agg,
@@ -269,7 +270,7 @@ def _execute_into(stage: Path, out_dir: Path, stem: str, scale: str, seed: int |
     results["cpu_seconds"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 1)
     results["peak_rss_mb"] = round(r1.ru_maxrss / 1024)
     results["profile"] = profile_by_part(executed, results.pop("cells", []))
-    report.atomic_write_text(results_path, json.dumps(results, indent=1))
+    atomic_write_text(results_path, json.dumps(results, indent=1))
     for cell in executed.cells:  # papermill's copy of the parameters: the run box states them already
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -278,7 +279,7 @@ def _execute_into(stage: Path, out_dir: Path, stem: str, scale: str, seed: int |
         if cell.cell_type == "code":
             cell.outputs = quiet_outputs(cell.outputs)
     executed.cells.insert(1, nbformat.v4.new_markdown_cell(_run_info(results, wall)))
-    report.atomic_write_text(stage / f"{stem}.ipynb", nbformat.writes(executed))
+    atomic_write_text(stage / f"{stem}.ipynb", nbformat.writes(executed))
     return results
 
 
@@ -334,7 +335,7 @@ def fetch_data(s: Section) -> list[str]:
     empty when everything is there. Of alternatives (``cifar10 | fashion-mnist``) the first one had is used."""
     if not s.data:
         return []
-    from . import datasets
+    from .. import datasets
     problems = []
     for alternatives in s.data:
         tried = []
@@ -366,8 +367,8 @@ def _mark_failed(s: Section, scale: str, reason: str) -> None:
         nb.cells.insert(1, banner)
     else:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {s.title}"), banner])
-    report.atomic_write_text(page, nbformat.writes(nb))
-    report.atomic_write_text(out_dir / "failed" / f"{s.stem}.txt", reason.strip() + "\n")
+    atomic_write_text(page, nbformat.writes(nb))
+    atomic_write_text(out_dir / "failed" / f"{s.stem}.txt", reason.strip() + "\n")
 
 
 def _run_order(stems: list[str]) -> list[Section]:
@@ -412,7 +413,7 @@ def run(stems: list[str], scale: str, seed: int | None = None) -> int:
 
 def record(stems: list[str], scale: str = "full", seed: int | None = None) -> int:
     """Execute sections at ``scale`` (all if none given) and keep what they measured in the committed record
-    (ntklib.record). The runs use their own output folder, book/generated/record-<scale>/, so the book's
+    (ntklib.book.record). The runs use their own output folder, book/generated/record-<scale>/, so the book's
     own pages are untouched; the summary section there reads the other sections' records. Every section
     starts from an empty result cache (no UCI or graph result, no kernel computed by an earlier run is
     served): a record's numbers and times are what this code computed, now. Returns the number of failed
@@ -424,7 +425,7 @@ def record(stems: list[str], scale: str = "full", seed: int | None = None) -> in
     for s in sections():  # what the summary reads for sections not re-recorded in this call
         old = rec_mod.load(s.stem, scale)
         if old is not None and not (results / f"{s.stem}.json").exists():
-            report.atomic_write_text(results / f"{s.stem}.json", json.dumps(
+            atomic_write_text(results / f"{s.stem}.json", json.dumps(
                 {k: v for k, v in old.items() if k not in ("dir", "stale")}, indent=1))
     saved = os.environ.get("NTKBOOK_OUTPUT")
     os.environ["NTKBOOK_OUTPUT"] = str(out_dir)
@@ -460,8 +461,8 @@ def build() -> Path:
     if missing:
         raise SystemExit(f"not executed yet: {', '.join(missing)}; run `python -m ntklib run` first")
     report.site_dir().mkdir(parents=True, exist_ok=True)
-    from . import record   # the full-scale record's time table, included by the Performance page
-    report.atomic_write_text(report.output_dir() / "record_profile.md",
+    from . import record  # the full-scale record's time table, included by the Performance page
+    atomic_write_text(report.output_dir() / "record_profile.md",
                              record.profile_markdown([s.stem for s in sections()]) + "\n")
     jb = Path(sys.executable).parent / "jupyter-book"
     # --all: rebuild every page (no stale pages); -W: warnings are errors; -n: nitpicky, so broken

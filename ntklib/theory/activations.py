@@ -4,7 +4,7 @@
   (sigma' jumps), which Lemma 3's proof uses.
 - ``erf``: sigma(z) = sqrt(pi/2) erf(z / sqrt 2), so sigma'(z) = exp(-z^2 / 2) and
   sigma''(z) = -z exp(-z^2 / 2): |sigma'| <= 1 and |sigma''| <= exp(-1/2) < 1, as the slides assume.
-  Its NTK has a closed form (see ntklib.kernels) and neural-tangents has it as stax.Erf(a, b, 0).
+  Its NTK has a closed form (see ntklib.theory.kernels) and neural-tangents has it as stax.Erf(a, b, 0).
 """
 import math
 
@@ -13,6 +13,9 @@ from jax.scipy.special import erf as _erf
 
 ERF_A = math.sqrt(math.pi / 2)  # neural-tangents stax.Erf(a=ERF_A, b=ERF_B, c=0) is the same function
 ERF_B = 1 / math.sqrt(2)
+
+# E[a_r^2] of the slide model's output weights: a_r ~ Unif{-1, +1} (Du et al.) or the slides' Unif[-1, 1].
+A_SECOND_MOMENT = {"rademacher": 1.0, "uniform": 1.0 / 3.0}
 
 
 def _relu(z):

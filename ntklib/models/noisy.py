@@ -1,6 +1,6 @@
 """Training with noisy labels: the RDI and AUX losses of Hu, Li & Yu (ICLR 2020), lecture Section 4.
 
-The slide model f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) (only W trained, ntklib.networks) is
+The slide model f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) (only W trained, ntklib.models.networks) is
 trained on noisy labels y~ with one of (slides, "NTK viewpoint"):
 
     plain: l(W)    = 1/2 sum_i (f(W, x_i) - y~_i)^2
@@ -35,9 +35,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate, activations
-from ._jaxcompat import x64_for
-from .dynamics import _eigh_psd
+from .. import _validate
+from ..theory import activations
+from .._jaxcompat import x64_for
+from ..theory.linalg import eigh_psd
 from .networks import TwoLayerNet, _checked
 
 METHODS = ("plain", "rdi", "aux")
@@ -281,7 +282,7 @@ def ridge_gd_coefficients(H, y, lam: float, eta: float, steps, u0=None) -> np.nd
     k = _step_counts(steps)
     _validate.memory(_validate.nbytes((n, n), (n, n), (len(k), n), (len(k), n)),
                      f"ridge_gd_coefficients with n = {n} and {len(k)} step counts")
-    lam_h, V = _eigh_psd(H)
+    lam_h, V = eigh_psd(H)
     mu = lam_h + lam
     q = 1.0 - eta * mu
     finite = np.isfinite(k)
@@ -315,7 +316,7 @@ def ridge_gd_predictor(K_xX, H, y, lam: float, eta: float, steps, f0_x=None, u0=
 def kernel_eig(H) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (ascending, round-off negatives clipped to 0) and eigenvectors of a PSD kernel matrix: compute
     once and pass as ``eig=`` to :func:`ridge_path` and :func:`ridge_flow_predictor` to reuse across calls."""
-    return _eigh_psd(H)
+    return eigh_psd(H)
 
 
 def _eig(H, eig):
@@ -358,7 +359,7 @@ def _ridges(lams, name="lams"):
 
 def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
     """f_ridge(x) = k(x, X) (H + lam I)^-1 y for many ridges at once, from one eigendecomposition of H
-    (the slides' f_ridge; ntklib.regression.kernel_regression does one ridge by Cholesky).
+    (the slides' f_ridge; ntklib.theory.regression.kernel_regression does one ridge by Cholesky).
     y is (n,) or (k, n) for k label vectors; returns (len(lams), n_test) or (k, len(lams), n_test)."""
     lams = _ridges(lams)
     lam_h, yV, KV = _spectral(K_xX, H, y, eig)

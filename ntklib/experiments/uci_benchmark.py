@@ -9,7 +9,7 @@ Protocol, as in the paper and its code (github.com/LeoYu/neural-tangent-kernel-U
 - **NTK**: the NTK of a fully connected ReLU net with L = 1..5 layers (L - 1 hidden layers; L = 1 is the
   linear kernel) of which the bottom L' = 0..L-1 are fixed, i.e. not trained (15 kernels), as a precomputed
   kernel in an SVM (scikit-learn SVC, one-vs-one), C in {10^-2, ..., 10^4}. The kernel is
-  ntklib.kernels.fc_relu_ntk (neural-tangents' NTK parameterisation, W_std^2 = 2, no bias), computed for all
+  ntklib.theory.kernels.fc_relu_ntk (neural-tangents' NTK parameterisation, W_std^2 = 2, no bias), computed for all
   (L, L') in one pass by :func:`ntk_kernel_family`; the authors' code uses c_sigma = 1 and no 1/d input scale,
   which multiplies each kernel by a constant, i.e. shifts the C grid by a constant factor.
 - **Selection**: train on the first line of conxuntos.dat, pick the hyper-parameters with the best accuracy
@@ -24,7 +24,7 @@ Protocol, as in the paper and its code (github.com/LeoYu/neural-tangent-kernel-U
 
 Baselines (selected the same way): SVM with a Gaussian kernel exp(-g ||x - z||^2 / d) and with a polynomial
 kernel (x.z / d + 1)^deg, a random forest (scikit-learn), and finite nets trained by SGD in the standard (He)
-and the NTK parameterisation (ntklib.trained_nets). Results are cached per data set and classifier (JSON,
+and the NTK parameterisation (ntklib.models.trained_nets). Results are cached per data set and classifier (JSON,
 keyed by the data's content, the protocol and the kernel code's version), NTK kernels of small data sets too, so
 a rerun is cheap. The (data set, classifier) evaluations are independent and run in parallel (joblib, one
 process per core); within one, a single kernel recursion gives all 15 NTKs and each kernel serves the whole C
@@ -43,12 +43,12 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from . import _validate, report
-from . import datasets as _datasets
+from .. import _validate, datasets as _datasets
+from .._files import atomic_write_text
 
 CACHE_VERSION = 1
 #: Version of the NTK kernel code; part of the NTK result and kernel cache keys, so that a cached kernel or
-#: result computed by other code is never served. 2: ntklib.kernels.fc_relu_ntk_all (exact diagonal).
+#: result computed by other code is never served. 2: ntklib.theory.kernels.fc_relu_ntk_all (exact diagonal).
 NTK_KERNEL_VERSION = 2
 
 #: Table 1 of Arora et al. (2020) as on the slide: Friedman rank (among 180 classifiers), average accuracy
@@ -103,14 +103,14 @@ def ntk_kernel_family(X, max_layers: int = 5, W_std: float = math.sqrt(2.0), b_s
                       max_bytes: float = 1.6e9):
     """Yield ((L, L'), K) for L = 1..max_layers layers and L' = 0..L-1 fixed bottom layers, in that order: the
     NTK of a fully connected ReLU net (NTK parameterisation), equal to
-    ntklib.kernels.fc_relu_ntk(X, depth=L-1, W_std, b_std, n_fixed=L') for L >= 2 and to the linear kernel
+    ntklib.theory.kernels.fc_relu_ntk(X, depth=L-1, W_std, b_std, n_fixed=L') for L >= 2 and to the linear kernel
     W_std^2 X X^T / d + b_std^2 for L = 1 (tested). All 15 come from one recursion,
-    ntklib.kernels.fc_relu_ntk_all (Arora et al. 2019, Eq. 4-6: a shallower net's kernel is an intermediate
+    ntklib.theory.kernels.fc_relu_ntk_all (Arora et al. 2019, Eq. 4-6: a shallower net's kernel is an intermediate
     layer of the deeper one's recursion; L' only decides which layers' NNGP terms are summed), float64, with
     the diagonal (cos = 1) exact. The yielded arrays are never modified afterwards. Memory: at most
     ``max_bytes`` of kernels at once (and at least one): a large data set's kernels come from a few passes of
     the recursion, each storing only the kernels of the next group."""
-    from . import kernels
+    from ..theory import kernels
     X = _validate.matrix(X, "X").astype(np.float64)
     max_layers = _validate.positive_int(max_layers, "max_layers")
     _validate.positive(W_std, "W_std")
@@ -311,7 +311,7 @@ def _rf_accuracy(X, y, train, test, max_features, trees, seed):
 
 def _nn_accuracy(X, y, C, train, test, depth, param, lr, proto) -> float:
     """Test accuracy of one finite net trained on ``train``; a diverging learning rate scores 0."""
-    from . import trained_nets
+    from ..models import trained_nets
     n = len(train)
     batch = min(proto.nn_batch, n)
     epochs = max(1, round(proto.nn_steps * batch / n))
@@ -427,31 +427,35 @@ def _result_path(cache: Path, name: str, clf: str, proto: Protocol, dk: str) -> 
 
 def _evaluate_and_store(ds, clf, proto, kernel_cache, path):
     res = evaluate(ds, clf, proto, kernel_cache=kernel_cache)
-    report.atomic_write_text(path, json.dumps(res, indent=1, default=str))
+    atomic_write_text(path, json.dumps(res, indent=1, default=str))
     return res
 
 
-def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=None, progress: bool = True,
+def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), *, cache_dir, progress=None,
         data_dir=None, compute: bool = True, n_jobs: int | None = None) -> dict:
     """Evaluate every classifier on every named data set, reusing cached results. Returns
-    {(dataset, classifier): result dict}; ``cache_dir`` defaults to report.output_dir() / "cache" / "uci".
+    {(dataset, classifier): result dict}, cached under ``cache_dir`` (results by data set, classifier and protocol;
+    kernels by content). ``progress`` optionally wraps the iterable of finished results (e.g. tqdm), called as
+    progress(iterable, total=..., desc=...).
     With ``compute=False`` only cached results are returned (nothing is computed).
 
     The missing (data set, classifier) results are independent: they run in ``n_jobs`` joblib processes
-    (default: the CPUs available, ntklib._fast.workers()), largest data sets first so that the slowest ones do
+    (default: the CPUs available, ntklib.theory._fast.workers()), largest data sets first so that the slowest ones do
     not come last; each worker writes its result to the cache as soon as it is done. The results do not depend
     on n_jobs (every evaluation is deterministic and seeded)."""
     names = _names(names, "names")
     classifiers = _names(classifiers, "classifiers")
     _check_protocol(proto)
-    _validate.flag(progress, "progress")
+    if progress is not None and not callable(progress):
+        raise _validate.ArgumentTypeError(f"progress must be None or a function wrapping an iterable (e.g. tqdm), "
+                                          f"got {_validate._show(progress)}")
     _validate.flag(compute, "compute")
-    cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "uci"
+    cache = _validate.directory_arg(cache_dir, "cache_dir")
     unknown = [c for c in classifiers if not isinstance(c, str) or c not in CLASSIFIERS]
     if unknown:
         raise ValueError(f"unknown classifiers {unknown}; choose from {CLASSIFIERS}")
     if n_jobs is None:
-        from ._fast import workers
+        from ..theory._fast import workers
         n_jobs = workers()
     n_jobs = _validate.positive_int(n_jobs, "n_jobs")
     names = list(names)
@@ -472,7 +476,7 @@ def run(names, classifiers=CLASSIFIERS, proto: Protocol = Protocol(), cache_dir=
         done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_evaluate_and_store)(*c) for c in calls)
     else:
         done = (_evaluate_and_store(*c) for c in calls)
-    for res in (report.progress(done, total=len(calls), desc="UCI results") if progress else done):
+    for res in (progress(done, total=len(calls), desc="UCI results") if progress is not None else done):
         out[res["dataset"], res["classifier"]] = res
     return {(n, c): out[n, c] for n in names for c in classifiers if (n, c) in out}
 

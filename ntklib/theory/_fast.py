@@ -1,4 +1,4 @@
-"""Fast paths behind ntklib.kernels (private: call ntklib.kernels, which validates the input).
+"""Fast paths behind ntklib.theory.kernels (private: call ntklib.theory.kernels, which validates the input).
 
 Every closed-form kernel here is an elementwise function of the Gram matrix G = X Z^T, so computing G is
 the floor no kernel can beat. The fast path therefore costs one BLAS call plus one pass over G:
@@ -30,7 +30,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from . import activations
-from ._jaxcompat import enable_x64
+from .._jaxcompat import enable_x64
 
 TILE = 512        # tile edge: 512 x 512 float64 = 2 MB, a few in L2/L3; large enough that dispatch is cheap
 WIDTH_CHUNK = 4096  # empirical NTK: hidden units per chunk, so memory is O(n^2 + n * WIDTH_CHUNK)

@@ -1,9 +1,9 @@
 """The quantities of Du, Zhai, Poczos & Singh (ICLR 2019), "Gradient descent provably optimizes
 over-parameterized neural networks", with the constants their proofs give (companion page 02b_du2019).
 
-Model and training as in the lecture's Section 2 (ntklib.networks): f(W, a, x) = (1/sqrt m) sum_r a_r relu(w_r.x),
+Model and training as in the lecture's Section 2 (ntklib.models.networks): f(W, a, x) = (1/sqrt m) sum_r a_r relu(w_r.x),
 a_r ~ Unif{-1, +1} fixed, w_r(0) ~ N(0, I), ||x_i|| = 1, loss L(W) = sum_i 1/2 (f(W, a, x_i) - y_i)^2 (their Eq. 2),
-GD W(k+1) = W(k) - eta dL/dW (their Eq. 3). H^infty is ntklib.kernels.ntk_two_layer(X) and lambda_0 its smallest
+GD W(k+1) = W(k) - eta dL/dW (their Eq. 3). H^infty is ntklib.theory.kernels.ntk_two_layer(X) and lambda_0 its smallest
 eigenvalue (their Assumption 3.1); u(k) are the outputs on the training inputs, r0 = ||y - u(0)||_2.
 
 * Theorem 3.2 / Lemma 3.3 (gradient flow): if lambda_min(H(s)) >= lambda_0 / 2 on [0, t], then
@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy.special import erf
 
-from . import _validate
+from .. import _validate
 from .bounds import _reals
 
 METHODS = ("gd", "flow")

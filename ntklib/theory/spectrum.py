@@ -21,8 +21,9 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
-from . import _validate
-from .dynamics import _eigh_psd, _gd_divergence, _steps, _times
+from .. import _validate
+from .dynamics import _gd_divergence, _steps, _times
+from .linalg import eigh_psd
 
 
 class Spectrum(NamedTuple):
@@ -50,7 +51,7 @@ def eigendecomposition(H, dtype=np.float64) -> Spectrum:
         return _checked(H)
     dtype = _validate.float_dtype(dtype)
     if dtype == np.float64:
-        lam, V = _eigh_psd(H)
+        lam, V = eigh_psd(H)
     else:
         H = _validate.kernel(H)
         # LAPACK ssyevd (divide and conquer), on a float32 copy it may overwrite

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_solve
 
-from . import _validate
+from .. import _validate
 from .bounds import Cholesky, _labels
-from .dynamics import _eigh_psd, _times
+from .dynamics import _times
+from .linalg import eigh_psd
 from .spectrum import Spectrum, _checked
 
 
@@ -70,7 +71,7 @@ def gradient_flow_predictor(K_xX, H, y, t, f0_x=None, u0=None) -> np.ndarray:
     f0 = np.zeros(K_xX.shape[0]) if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
     t = _times(t, "t", max(n, K_xX.shape[0]))
     lam, V = (np.asarray(H.lam, dtype=np.float64), np.asarray(H.V, dtype=np.float64)) if isinstance(H, Spectrum) \
-        else _eigh_psd(H)
+        else eigh_psd(H)
     tl = np.outer(t, lam)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.where(tl > 1e-12, -np.expm1(-tl) / np.where(lam > 0, lam, 1.0), t[:, None] * np.ones_like(lam))

@@ -9,7 +9,7 @@ padding SAME, W_std = sqrt(2)) + stax.Relu, then a readout: ``"vanilla"`` flatte
 The vanilla CNTK only needs each position's covariance with itself across images, the GAP CNTK all pairs of
 positions, so GAP costs about (height x width) times more.
 
-Classification as in Arora et al.: kernel regression on one-hot labels minus 1/C (ntklib.regression with a
+Classification as in Arora et al.: kernel regression on one-hot labels minus 1/C (ntklib.theory.regression with a
 tiny ridge for numerical safety), argmax. The finite CNN is trained by full-batch gradient descent with
 momentum on the same squared loss, from the same initialisation scheme.
 """
@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
-from . import _validate
-from ._jaxcompat import disable_x64, x64_for
+from .. import _validate
+from .._jaxcompat import disable_x64, x64_for
 
 READOUTS = ("vanilla", "gap")
 
@@ -129,7 +129,7 @@ def one_hot_targets(y, n_classes: int) -> np.ndarray:
 
 def kernel_classify(K_test_train, K_train, y_train, n_classes: int, rel_ridge: float = 1e-6) -> np.ndarray:
     """Predicted classes of kernel regression on one-hot targets, with ridge rel_ridge * mean(diag K_train)."""
-    from .regression import kernel_regression
+    from ..theory.regression import kernel_regression
     K_train = _validate.kernel(K_train, "K_train")
     K_test_train = _validate.matrix(K_test_train, "K_test_train")
     if K_test_train.shape[1] != K_train.shape[0]:

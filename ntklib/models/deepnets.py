@@ -38,7 +38,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate
+from .. import _validate
 
 Params = tuple  # tuple of {"W": array, "b": array} dicts, one per layer
 
@@ -238,7 +238,7 @@ def mlp_ntk(params: Params, X1, X2=None) -> np.ndarray:
         Theta(x, x') = sum_l [<h_{l-1}(x), h_{l-1}(x')> + 1_bias] * sum_k <delta_{l,k}(x), delta_{l,k}(x')>,
 
     since d f_k / d W_l = h_{l-1} delta_{l,k}^T. O(n^2 L n_l k) time instead of materialising the
-    (n k) x (#params) Jacobian; equal to ntklib.evolution.empirical_ntk (tested).
+    (n k) x (#params) Jacobian; equal to ntklib.models.evolution.empirical_ntk (tested).
     """
     X1 = _check_net_input(params, X1, "X1")
     X2 = X1 if X2 is None else _check_net_input(params, X2, "X2")

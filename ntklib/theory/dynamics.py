@@ -5,7 +5,6 @@
 - ``gd_solution``: the discrete-time analogue for GD with step eta, u_k = y + (I - eta H)^k (u_0 - y).
 - ``integrate``: a numerical integration of the ODE with a constant or time-varying H(t), the
   independent reference for the closed forms.
-- ``ode_residual``: how well Lemma 1 holds along a real GD step of the slide model.
 """
 from __future__ import annotations
 
@@ -16,22 +15,13 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import logsumexp
 
-from . import _validate, kernels, networks
-from . import tolerances as tol
-from ._jaxcompat import x64_for
+from .. import _validate
+from .. import tolerances as tol
+from .linalg import eigh_psd
 
 # integrate() refuses a horizon with lambda_max * t_max above this: an explicit solver needs about that many
 # steps (its step is limited by stability to a few / lambda_max), so a larger one would run for hours.
 MAX_STIFFNESS = 1e6
-
-
-def _eigh_psd(H, name="H"):
-    H = _validate.kernel(H, name)
-    lam, V = np.linalg.eigh(H)
-    if lam[0] < -tol.PSD_RTOL * max(abs(lam[-1]), 1.0):
-        raise _validate.NotPositiveDefiniteError(
-            f"{name} is not positive semidefinite: smallest eigenvalue {lam[0]:.3g}; the dynamics would diverge")
-    return np.clip(lam, 0.0, None), V
 
 
 def _grid(values, name: str, n: int | None, what: str) -> np.ndarray:
@@ -122,7 +112,7 @@ def spectral_solution(H, y, t, u0=None) -> np.ndarray:
     n = H.shape[0]
     y, u0 = _start(y, u0, n)
     t = _times(t, "t", n)
-    lam, V = _eigh_psd(H)
+    lam, V = eigh_psd(H)
     coef = V.T @ (u0 - y)
     return y + (np.exp(-np.outer(t, lam)) * coef) @ V.T
 
@@ -139,7 +129,7 @@ def gd_solution(H, y, eta: float, steps, u0=None, *, on_divergence: str = "raise
     eta = _validate.positive(eta, "eta")
     k = _steps(steps, "steps", n)
     on_divergence = _validate.on_divergence(on_divergence)
-    lam, V = _eigh_psd(H)
+    lam, V = eigh_psd(H)
     coef = V.T @ (u0 - y)
     _gd_divergence(lam, coef**2, eta, k, on_divergence, "GD on the linear model")
     with np.errstate(over="ignore", invalid="ignore"):
@@ -192,27 +182,3 @@ def integrate(H: np.ndarray | Callable[[float], np.ndarray], y, t, u0=None, rtol
         raise RuntimeError(f"ODE integration failed: {sol.message}")
     return sol.y.T[where.reshape(-1)]
 
-
-def ode_residual(net: networks.TwoLayerNet, X, y, eta: float) -> float:
-    """Relative residual of Lemma 1 over one GD step of the slide model from `net`:
-
-        || (u_{k+1} - u_k) / eta + H(t_k) (u_k - y) || / || H(t_k) (u_k - y) ||.
-
-    Lemma 1 is exact for gradient flow; for GD this residual is O(eta) and vanishes as eta -> 0.
-    A float64 net computes in float64 whatever JAX's global x64 flag.
-    """
-    if not isinstance(net, networks.TwoLayerNet):
-        raise _validate.ArgumentTypeError(
-            f"net must be a ntklib.networks.TwoLayerNet, got {_validate._show(net)} of type {type(net).__name__}")
-    eta = _validate.positive(eta, "eta")
-    with x64_for(net.W.dtype):
-        u = np.asarray(net(X), dtype=np.float64)
-        y = _validate.vector(y, "y", len(u))
-        H = kernels.empirical_ntk_two_layer(net.W, net.a, X, activation=net.activation)
-        drift = np.asarray(H, dtype=np.float64) @ (u - y)
-        norm = float(np.linalg.norm(drift))
-        if not norm > 0:
-            raise ValueError("ode_residual is undefined: H(t_k) (u_k - y) = 0 (the net already fits y, or the "
-                             "kernel annihilates the residual); use labels y the net does not fit")
-        u_next = np.asarray(networks.gd_step(net, X, y, eta)(X), dtype=np.float64)
-    return float(np.linalg.norm((u_next - u) / eta + drift) / norm)

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate, gntk, report
-from ._jaxcompat import disable_x64
+from .. import _validate
+from ..models import gntk
+from .._jaxcompat import disable_x64
 
 
 def _fold_accuracy(K, y, tr, te, C):
@@ -32,7 +33,7 @@ def _fold_accuracy(K, y, tr, te, C):
 
 def fold_accuracies_svm(K, y, folds, C_grid, n_jobs: int | None = None) -> np.ndarray:
     """(len(C_grid), n_folds) test accuracy of SVC(kernel='precomputed', C) on each fold. The (C, fold) fits are
-    independent: they run in ``n_jobs`` joblib processes (None: one per CPU, ntklib._fast.workers(); K is
+    independent: they run in ``n_jobs`` joblib processes (None: one per CPU, ntklib.theory._fast.workers(); K is
     shared with them as a memory map); the result does not depend on n_jobs."""
     K = _validate.kernel(K, "K")
     y = _validate._array(y, "y", "biuf")
@@ -46,7 +47,7 @@ def fold_accuracies_svm(K, y, folds, C_grid, n_jobs: int | None = None) -> np.nd
     if not folds:
         raise ValueError("folds is empty")
     if n_jobs is None:
-        from ._fast import workers
+        from ..theory._fast import workers
         n_jobs = workers()
     n_jobs = _validate.positive_int(n_jobs, "n_jobs")
     cells = [(C, tr, te) for C in C_grid for tr, te in folds]
@@ -98,9 +99,8 @@ def graphs_key(graphs) -> str:
     return h.hexdigest()[:16]
 
 
-def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=None, n_jobs: int | None = None) -> dict:
-    """{GNTKConfig: normalised Gram matrix} for a graph data set, cached as .npy under ``cache_dir`` (default
-    report.output_dir() / "cache" / "graphs"), keyed by the configuration, GNTK_VERSION and a hash of the
+def gntk_grams(ds, configs, *, cache_dir, chunk_nodes: int = 3000, progress=None, n_jobs: int | None = None) -> dict:
+    """{GNTKConfig: normalised Gram matrix} for a graph data set, cached as .npy under ``cache_dir``, keyed by the configuration, GNTK_VERSION and a hash of the
     graphs' content (:func:`graphs_key`). Configurations that differ only in ``blocks`` share one recursion
     (gntk.gntk_gram(all_blocks=True)), which runs its chunk pairs in ``n_jobs`` processes."""
     _check_graph_dataset(ds)
@@ -113,7 +113,7 @@ def gntk_grams(ds, configs, cache_dir=None, chunk_nodes: int = 3000, progress=No
     _validate.positive_int(chunk_nodes, "chunk_nodes")
     if n_jobs is not None:
         _validate.positive_int(n_jobs, "n_jobs")
-    cache = Path(cache_dir) if cache_dir is not None else report.output_dir() / "cache" / "graphs"
+    cache = _validate.directory_arg(cache_dir, "cache_dir")
     out, todo = {}, {}
     gk = graphs_key(ds.graphs)
     for cfg in configs:

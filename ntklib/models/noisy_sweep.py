@@ -1,6 +1,6 @@
 """Many noisy-label GD runs at once, at the scale of Hu, Li & Yu (ICLR 2020)'s MNIST experiment.
 
-ntklib.noisy trains the slide model f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) (only W trained) on the plain,
+ntklib.models.noisy trains the slide model f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) (only W trained) on the plain,
 RDI or AUX loss, one label vector per call, updating W (m, d). A sweep over noise levels, seeds and ridges needs
 hundreds of such runs; :func:`train_span` computes the *same iterates* for many runs at once, each with its own
 labels, method, ridge and step size, in the span of the training inputs:
@@ -15,8 +15,8 @@ labels, method, ridge and step size, in the span of the training inputs:
 A step costs 2 n^2 m flops instead of the 4 n d m of updating W: 3x fewer for MNIST (d = 784) with n = 500.
 Held-out outputs are X_eval W_k^T = X_eval W0^T + (X_eval X^T) B_k, computed only at the recorded steps.
 
-The losses are ntklib.noisy's (the slides'): RDI 1/2 sum_i r_i^2 + lam/2 ||W - W0||_F^2, AUX with sqrt(lam) b_i;
-both give kernel ridge regression with ridge lam (ntklib.noisy). Hu et al. write the same losses with lambda^2/2
+The losses are ntklib.models.noisy's (the slides'): RDI 1/2 sum_i r_i^2 + lam/2 ||W - W0||_F^2, AUX with sqrt(lam) b_i;
+both give kernel ridge regression with ridge lam (ntklib.models.noisy). Hu et al. write the same losses with lambda^2/2
 ||theta - theta(0)||^2 and lambda b_i, so that their ridge is lambda^2 (:func:`ridge_from_paper_lambda`).
 
 Also here: label noise at an exact rate (:func:`flip_fraction`, the paper's "noise rate = fraction of corrupted
@@ -32,8 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate, activations
-from ._jaxcompat import x64_for
+from .. import _validate
+from ..theory import activations
+from .._jaxcompat import x64_for
 from .networks import TwoLayerNet, _checked
 from .noisy import METHODS
 
@@ -44,7 +45,7 @@ def ridge_from_paper_lambda(lam_paper):
     """Hu et al.'s lambda -> ntklib's (the slides') lam, which is the ridge of the limiting kernel regression.
 
     The paper regularises RDI by lambda^2/2 ||theta - theta(0)||^2 and writes AUX as f(theta, x_i) + lambda b_i; the
-    slides (ntklib.noisy) write lam/2 ||W - W0||^2 and sqrt(lam) b_i. The losses coincide for lam = lambda^2, the
+    slides (ntklib.models.noisy) write lam/2 ||W - W0||^2 and sqrt(lam) b_i. The losses coincide for lam = lambda^2, the
     ridge of the paper's kernel ridge regression k(x, X)(k(X, X) + lambda^2 I)^-1 y~."""
     lam_paper = np.asarray(lam_paper, dtype=np.float64) if np.ndim(lam_paper) else _validate.nonnegative(lam_paper, "lam_paper")
     if np.ndim(lam_paper) and (not np.all(np.isfinite(lam_paper)) or np.any(lam_paper < 0)):
@@ -89,7 +90,7 @@ def early_stopping_index(f_val, y_val) -> int:
 
 def stable_step(lambda_max: float, lam: float = 0.0, fraction: float = 0.9) -> float:
     """A GD step of ``fraction`` times the stability limit 2 / lambda_max(H + lam I) = 2 / (lambda_max + lam) of the
-    linearised dynamics (ntklib.noisy); lambda_max is the largest eigenvalue of the NTK H(0) of the net trained."""
+    linearised dynamics (ntklib.models.noisy); lambda_max is the largest eigenvalue of the NTK H(0) of the net trained."""
     lambda_max = _validate.positive(lambda_max, "lambda_max")
     lam = _validate.nonnegative(lam, "lam")
     fraction = _validate.probability(fraction, "fraction", open_interval=True)
@@ -206,10 +207,10 @@ def train_span(net: TwoLayerNet, X, configs, eta, record_steps, X_eval=None,
                on_divergence: str = "raise") -> list[SpanRun]:
     """Full-batch GD from ``net`` (= W0) for every ``(method, lam, y)`` in ``configs`` at once (module docstring).
 
-    ``method``: "plain", "rdi" or "aux" with ntklib.noisy's losses and ridge ``lam`` (ignored for plain); ``y``:
+    ``method``: "plain", "rdi" or "aux" with ntklib.models.noisy's losses and ridge ``lam`` (ignored for plain); ``y``:
     that run's (noisy) labels. ``eta``: one step size, or one per run. Training runs to ``record_steps[-1]`` and
     records the outputs on X (and on ``X_eval``, if given) at every step in ``record_steps``. The iterates are those
-    of ntklib.noisy.train_many (tested to round-off); computations use the net's dtype. A loss that becomes
+    of ntklib.models.noisy.train_many (tested to round-off); computations use the net's dtype. A loss that becomes
     non-finite or grows DIVERGED_LOSS_FACTOR-fold raises TrainingDiverged, unless on_divergence="return".
     """
     _checked(net)
