@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ntklib import datasets
-from ntklib.theory import kernels, regression
+from ntklib.theory import kernels, linalg, regression
 from ntklib.models import networks, noisy
 from conftest import sphere
 
@@ -40,9 +40,9 @@ def test_linearization_is_first_order_taylor(setup, rng):
     E = rng.standard_normal(net.W.shape)
     for act in ("relu", "erf"):
         at_w0 = noisy.forward_linearized(net.W, net.W, net.a, X, act)
-        np.testing.assert_allclose(at_w0, noisy.forward(net.W, net.a, X, act), atol=1e-13)
+        np.testing.assert_allclose(at_w0, networks.forward(net.W, net.a, X, act), atol=1e-13)
         # linear in W: f_lin(W0 + s E) - f_lin(W0) = s * <grad f(W0), E>, checked against jax.jvp of the net
-        _, jvp = __import__("jax").jvp(lambda W: noisy.forward(W, net.a, X, act), (jnp.asarray(net.W),), (jnp.asarray(E),))
+        _, jvp = __import__("jax").jvp(lambda W: networks.forward(W, net.a, X, act), (jnp.asarray(net.W),), (jnp.asarray(E),))
         lin = noisy.forward_linearized(net.W + 1e-3 * E, net.W, net.a, X, act) - at_w0
         np.testing.assert_allclose(lin, 1e-3 * np.asarray(jvp), atol=1e-12)
 
@@ -69,9 +69,9 @@ def test_linearized_rdi_and_aux_are_the_same_gd_and_match_the_closed_form(setup,
     np.testing.assert_allclose(rdi.f_test, aux.f_test, atol=1e-12)
     H, K = _kernels(net, X, Xt)
     u0, f0 = net(X), net(Xt)
-    closed = noisy.ridge_gd_predictor(K, H, y, lam, eta, rdi.steps, f0_x=f0, u0=u0)
+    closed = regression.ridge_gd_predictor(K, H, y, lam, eta, rdi.steps, f0_x=f0, u0=u0)
     np.testing.assert_allclose(rdi.f_test, closed, atol=1e-11)
-    alpha = noisy.ridge_gd_coefficients(H, y, lam, eta, aux.steps, u0=u0)
+    alpha = regression.ridge_gd_coefficients(H, y, lam, eta, aux.steps, u0=u0)
     np.testing.assert_allclose(aux.b, np.sqrt(lam) * alpha, atol=1e-11)
     np.testing.assert_allclose(rdi.u, u0 + alpha @ H, atol=1e-11)                 # train outputs: u0 + H alpha
     np.testing.assert_allclose(aux.fitted(), u0 + alpha @ (H + lam * np.eye(len(y))), atol=1e-11)
@@ -82,7 +82,7 @@ def test_limit_is_kernel_ridge_with_ridge_exactly_lambda(setup):
     H, K = _kernels(net, X, Xt)
     u0, f0 = net(X), net(Xt)
     lam, eta = 0.3, 0.05
-    limit = noisy.ridge_gd_predictor(K, H, y, lam, eta, [np.inf], f0_x=f0, u0=u0)[0]
+    limit = regression.ridge_gd_predictor(K, H, y, lam, eta, [np.inf], f0_x=f0, u0=u0)[0]
     np.testing.assert_allclose(limit, f0 + regression.kernel_regression(K, H, y - u0, ridge=lam), atol=1e-12)
     # long training on the linearised model reaches it (rate >= lam); a different ridge does not match
     tr = noisy.train(net, X, y, "aux", lam, eta, 4000, 4000, Xt, linearized=True)
@@ -93,18 +93,18 @@ def test_limit_is_kernel_ridge_with_ridge_exactly_lambda(setup):
     alpha = np.zeros(len(y))
     for _ in range(37):
         alpha = alpha - eta * ((H + lam * np.eye(len(y))) @ alpha - (y - u0))
-    np.testing.assert_allclose(noisy.ridge_gd_coefficients(H, y, lam, eta, [37], u0=u0)[0], alpha, atol=1e-13)
+    np.testing.assert_allclose(regression.ridge_gd_coefficients(H, y, lam, eta, [37], u0=u0)[0], alpha, atol=1e-13)
 
 
 def test_zero_ridge_steps_and_singular_kernels():
     H = np.diag([2.0, 0.0])           # singular: finite k is fine (alpha grows like eta k), the limit is not
-    a = noisy.ridge_gd_coefficients(H, [1.0, 1.0], 0.0, 0.1, [0, 10])
+    a = regression.ridge_gd_coefficients(H, [1.0, 1.0], 0.0, 0.1, [0, 10])
     np.testing.assert_allclose(a[0], 0.0)
     np.testing.assert_allclose(a[1], [(1 - 0.8**10) / 2, 1.0])
     with pytest.raises(ValueError, match="does not converge"):
-        noisy.ridge_gd_coefficients(H, [1.0, 1.0], 0.0, 0.1, [np.inf])
+        regression.ridge_gd_coefficients(H, [1.0, 1.0], 0.0, 0.1, [np.inf])
     with pytest.raises(ValueError, match="does not converge"):
-        noisy.ridge_gd_coefficients(np.eye(2), [1.0, 1.0], 0.0, 2.5, [np.inf])   # eta too large
+        regression.ridge_gd_coefficients(np.eye(2), [1.0, 1.0], 0.0, 2.5, [np.inf])   # eta too large
 
 
 def test_wide_net_approaches_kernel_ridge_with_H_star(rng):
@@ -164,13 +164,13 @@ def test_ridge_path_matches_cholesky_solves(setup):
     X, Xt, y, _ = setup
     H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Xt, X)
     lams = [1e-3, 0.5, 12.0]
-    path = noisy.ridge_path(K, H, y, lams)
+    path = regression.ridge_path(K, H, y, lams)
     for row, lam in zip(path, lams):
         np.testing.assert_allclose(row, regression.kernel_regression(K, H, y, ridge=lam), atol=1e-9)
     with pytest.raises(ValueError, match="lams"):
-        noisy.ridge_path(K, H, y, [-1.0])
+        regression.ridge_path(K, H, y, [-1.0])
     with pytest.raises(ValueError, match="singular"):
-        noisy.ridge_path(K, np.diag([1.0] + [0.0] * 11), y, [0.0])
+        regression.ridge_path(K, np.diag([1.0] + [0.0] * 11), y, [0.0])
 
 
 def test_one_step_is_minus_eta_times_the_gradient_of_the_slide_losses(setup):
@@ -191,22 +191,22 @@ def test_ridge_flow_predictor(setup):
     X, Xt, y, _ = setup
     H, K = kernels.ntk_two_layer(X), kernels.ntk_two_layer(Xt, X)
     t = [0.0, 0.5, 3.0, 1e9]
-    np.testing.assert_allclose(noisy.ridge_flow_predictor(K, H, y, 0.0, t), regression.gradient_flow_predictor(K, H, y, t), atol=1e-9)
+    np.testing.assert_allclose(regression.ridge_flow_predictor(K, H, y, 0.0, t), regression.gradient_flow_predictor(K, H, y, t), atol=1e-9)
     lam = 0.7
-    np.testing.assert_allclose(noisy.ridge_flow_predictor(K, H, y, lam, t),
+    np.testing.assert_allclose(regression.ridge_flow_predictor(K, H, y, lam, t),
                                regression.gradient_flow_predictor(K, H + lam * np.eye(len(y)), y, t), atol=1e-9)
-    np.testing.assert_allclose(noisy.ridge_flow_predictor(K, H, y, lam, [1e9])[0], noisy.ridge_path(K, H, y, [lam])[0], atol=1e-9)
+    np.testing.assert_allclose(regression.ridge_flow_predictor(K, H, y, lam, [1e9])[0], regression.ridge_path(K, H, y, [lam])[0], atol=1e-9)
     # several label vectors at once, with a shared eigendecomposition
     Y = np.stack([y, -y, np.ones_like(y)])
-    eig = noisy.kernel_eig(H)
-    out = noisy.ridge_path(K, H, Y, [0.1, 1.0], eig=eig)
+    eig = linalg.eigh_psd(H)
+    out = regression.ridge_path(K, H, Y, [0.1, 1.0], eig=eig)
     assert out.shape == (3, 2, len(Xt))
-    np.testing.assert_allclose(out[1], -noisy.ridge_path(K, H, y, [0.1, 1.0]), atol=1e-10)
-    assert noisy.ridge_flow_predictor(K, H, Y, lam, t, eig=eig).shape == (3, 4, len(Xt))
+    np.testing.assert_allclose(out[1], -regression.ridge_path(K, H, y, [0.1, 1.0]), atol=1e-10)
+    assert regression.ridge_flow_predictor(K, H, Y, lam, t, eig=eig).shape == (3, 4, len(Xt))
     with pytest.raises(ValueError, match="last dimension"):
-        noisy.ridge_path(K, H, y[:-1], [1.0])
+        regression.ridge_path(K, H, y[:-1], [1.0])
     with pytest.raises(ValueError, match="times"):
-        noisy.ridge_flow_predictor(K, H, y, lam, [-1.0])
+        regression.ridge_flow_predictor(K, H, y, lam, [-1.0])
 
 
 def test_train_many_equals_separate_runs(setup):

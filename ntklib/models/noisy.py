@@ -9,7 +9,9 @@ trained on noisy labels y~ with one of (slides, "NTK viewpoint"):
 
 or the same losses on the linearisation f_lin(W, x) = f(W0, x) + <grad_W f(W0, x), W - W0>.
 
-Theorem 5 (Hu et al. 2020), made exact for the linearised model. Write J for the (n, m d) Jacobian at W0,
+Theorem 5 (Hu et al. 2020), made exact for the linearised model (its closed forms, ``ridge_gd_predictor``,
+``ridge_flow_predictor`` and ``ridge_path``, are in ntklib.theory.regression; the forward pass is the slide
+model's, ntklib.models.networks.forward). Write J for the (n, m d) Jacobian at W0,
 H = J J^T = H(0) the empirical NTK, u0 = f(W0, X), and A = H + lam I. Starting from W0 (and b = 0), the
 iterates of GD with step eta stay in the span of J^T, W_k - W0 = J^T alpha_k, and both losses give the same
 recursion alpha_{k+1} = alpha_k - eta (A alpha_k - (y~ - u0)) (for AUX, b_k = sqrt(lam) alpha_k). Hence
@@ -38,52 +40,16 @@ import numpy as np
 from .. import _validate
 from ..theory import activations
 from .._jaxcompat import x64_for
-from ..theory.linalg import eigh_psd
-from .networks import TwoLayerNet, _checked
+from .networks import TwoLayerNet, _checked, _dtype, _shapes, forward
 
 METHODS = ("plain", "rdi", "aux")
 
 
 # --- the model and the losses (JAX; W0 is the initialisation, a the fixed output weights) --------------
 
-def _shapes(W, a, X, W0=None, y=None, b=None):
-    """Shape checks that also work on JAX tracers (these functions run inside jit and grad), so a mismatch
-    names the argument instead of failing in XLA's dot_general."""
-    m, d = _dims(W, "W", 2)
-    if _dims(a, "a", 1) != (m,):
-        raise ValueError(f"a has shape {jnp.shape(a)}, expected ({m},): one output weight per row of W {jnp.shape(W)}")
-    if W0 is not None and jnp.shape(W0) != (m, d):
-        raise ValueError(f"W0 has shape {jnp.shape(W0)}, expected W's shape {(m, d)}")
-    n, dx = _dims(X, "X", 2)
-    if dx != d:
-        raise ValueError(f"X has {dx} features but W has input dimension {d}")
-    for v, name in ((y, "y"), (b, "b")):
-        if v is not None and jnp.shape(v) != (n,):
-            raise ValueError(f"{name} has shape {jnp.shape(v)}, expected ({n},): one entry per row of X")
-
-
-def _dims(v, name, ndim):
-    shape = jnp.shape(v)
-    if len(shape) != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {shape}")
-    return shape
-
-
-def _dtype(W):
-    return np.dtype(getattr(W, "dtype", np.float64))
-
-
 def _lam_ok(lam):
     if not isinstance(lam, jax.core.Tracer):     # a concrete value can be checked; a traced one cannot
         _validate.nonnegative(lam, "lam")
-
-
-def forward(W, a, X, activation: str = "relu"):
-    """f(W, x) = (1/sqrt m) sum_r a_r sigma(w_r . x) for each row of X."""
-    _shapes(W, a, X)
-    sigma, _ = activations.get(activation)
-    with x64_for(_dtype(W)):            # float64 weights compute in float64 whatever JAX's global x64 flag
-        return sigma(X @ W.T) @ a / jnp.sqrt(W.shape[0])
 
 
 def forward_linearized(W, W0, a, X, activation: str = "relu"):
@@ -223,7 +189,16 @@ def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 
                      f"noisy.train_many with {k} configurations, width m = {m}, d = {d}, {records} records")
     with x64_for(net.W.dtype):         # float64 nets train in float64 whatever JAX's global x64 flag
         out = _train_many(net, X, y, clean, eta, steps, record_every, X_test, Xt)
-    for tr in out:
+    _flag_divergence(out, [y] * len(out), on_divergence, "noisy.train")
+    return out
+
+
+def _flag_divergence(runs, labels, on_divergence: str, what: str) -> None:
+    """Set each run's ``diverged_step`` to its first recorded step whose data loss 1/2 ||fitted - y||^2 is
+    non-finite or grew DIVERGED_LOSS_FACTOR-fold (ntklib.tolerances), and raise TrainingDiverged there when
+    on_divergence="raise". ``runs`` have ``fitted()``, ``steps``, ``method``, ``lam`` and ``eta`` (a
+    NoisyTrajectory or a noisy_sweep.SpanRun); ``labels`` are their label vectors."""
+    for tr, y in zip(runs, labels):
         with np.errstate(over="ignore", invalid="ignore"):
             r = tr.fitted().astype(np.float64) - y
             losses = 0.5 * np.sum(r * r, axis=1)     # the data term: what a diverging step blows up
@@ -231,10 +206,9 @@ def train_many(net: TwoLayerNet, X, y, configs, eta: float = 0.01, steps: int = 
         if j is not None:
             tr.diverged_step = int(tr.steps[j])
             if on_divergence == "raise":
-                raise _validate.diverged(f"noisy.train ({tr.method}, lam = {tr.lam:g})", tr.diverged_step,
-                                         float(losses[j]), f"Use a smaller eta than {eta} (GD is stable for "
-                                         f"eta < 2 / lambda_max(H + lam I))")
-    return out
+                raise _validate.diverged(f"{what} ({tr.method}, lam = {tr.lam:g})", tr.diverged_step, float(losses[j]),
+                                         f"Use a smaller eta than {tr.eta:g} (GD is stable for "
+                                         f"eta < 2 / lambda_max(H + lam I), see noisy_sweep.stable_step)")
 
 
 def _train_many(net, X, y, clean, eta, steps, record_every, X_test, Xt):
@@ -254,142 +228,6 @@ def _train_many(net, X, y, clean, eta, steps, record_every, X_test, Xt):
                                      np.asarray(b[j]), np.asarray(move[j]),
                                      TwoLayerNet(np.asarray(W[j]), net.a, net.activation))
     return out
-
-
-# --- closed forms ---------------------------------------------------------------------------------------
-
-def _step_counts(steps) -> np.ndarray:
-    """Step counts: whole numbers >= 0, or np.inf for the limit."""
-    try:
-        k = np.atleast_1d(np.asarray(steps, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise TypeError(f"steps must be a list of step counts >= 0 (np.inf for the limit), got {steps!r}") from None
-    if k.ndim != 1 or k.size == 0 or np.any(np.isnan(k)) or np.any(k < 0) or np.any(k[np.isfinite(k)] % 1):
-        raise ValueError(f"steps must be a 1-D list of whole step counts >= 0 (np.inf for the limit), got {steps!r}")
-    return k
-
-
-def ridge_gd_coefficients(H, y, lam: float, eta: float, steps, u0=None) -> np.ndarray:
-    """alpha_k = (H + lam I)^-1 [I - (I - eta (H + lam I))^k] (y - u0) for each k: the dual coefficients of
-    GD on RDI or AUX for the linearised model (module docstring). ``steps`` may include np.inf (the ridge
-    solution). Returns (len(steps), n)."""
-    H = _validate.kernel(H, "H")
-    n = H.shape[0]
-    y = _validate.vector(y, "y", n)
-    u0 = np.zeros(n) if u0 is None else _validate.vector(u0, "u0", n)
-    lam = _validate.nonnegative(lam, "lam")
-    eta = _validate.positive(eta, "eta")
-    k = _step_counts(steps)
-    _validate.memory(_validate.nbytes((n, n), (n, n), (len(k), n), (len(k), n)),
-                     f"ridge_gd_coefficients with n = {n} and {len(k)} step counts")
-    lam_h, V = eigh_psd(H)
-    mu = lam_h + lam
-    q = 1.0 - eta * mu
-    finite = np.isfinite(k)
-    if not finite.all() and (np.any(mu <= 0) or np.any(np.abs(q) >= 1)):
-        raise ValueError(f"GD does not converge: the limit needs H + lam I positive definite (smallest eigenvalue "
-                         f"{mu.min():.3g}) and eta in (0, 2 / lambda_max(H + lam I)) = (0, {2 / mu.max():.4g}), got {eta}")
-    kk = np.where(finite, k, 0.0)[:, None]
-    with np.errstate(over="ignore"):
-        pw = np.where(finite[:, None], q[None, :] ** kk, 0.0)      # (1 - eta mu)^k, -> 0 in the limit
-    if not np.all(np.isfinite(pw)):
-        raise _validate.TrainingDiverged(
-            f"GD with eta = {eta} diverges: |1 - eta mu| = {np.abs(q).max():.4g} > 1 for the largest eigenvalue mu of "
-            f"H + lam I, and (1 - eta mu)^k overflows at k = {int(k[finite].max())}; use eta < {2 / mu.max():.4g}")
-    safe = np.where(mu > 0, mu, 1.0)
-    g = np.where(mu > 0, (1.0 - pw) / safe, eta * kk)              # (1 - (1 - eta mu)^k) / mu  (-> eta k at mu = 0)
-    return (g * (V.T @ (y - u0))) @ V.T
-
-
-def ridge_gd_predictor(K_xX, H, y, lam: float, eta: float, steps, f0_x=None, u0=None) -> np.ndarray:
-    """f_k(x) = f0(x) + k(x, X) alpha_k: the test predictions of the linearised slide model after k GD steps on
-    RDI or AUX (the same for both), and with k = np.inf kernel ridge regression with ridge lam. (len(steps), n_test)."""
-    K_xX = _validate.matrix(K_xX, "K_xX")
-    H = _validate.kernel(H, "H")
-    if K_xX.shape[1] != H.shape[0]:
-        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {H.shape[0]} x {H.shape[0]}")
-    f0 = 0.0 if f0_x is None else _validate.vector(f0_x, "f0_x", K_xX.shape[0])
-    alpha = ridge_gd_coefficients(H, y, lam, eta, steps, u0)
-    return f0 + alpha @ K_xX.T
-
-
-def kernel_eig(H) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (ascending, round-off negatives clipped to 0) and eigenvectors of a PSD kernel matrix: compute
-    once and pass as ``eig=`` to :func:`ridge_path` and :func:`ridge_flow_predictor` to reuse across calls."""
-    return eigh_psd(H)
-
-
-def _eig(H, eig):
-    if eig is None:
-        return kernel_eig(H)
-    if not isinstance(eig, (tuple, list)) or len(eig) != 2:
-        raise TypeError(f"eig must be the pair (eigenvalues, eigenvectors) returned by kernel_eig(H), got {type(eig).__name__}")
-    lam_h = _validate.vector(eig[0], "eig[0] (eigenvalues)")
-    V = _validate.matrix(eig[1], "eig[1] (eigenvectors)").astype(np.float64, copy=False)
-    if V.shape != (len(lam_h), len(lam_h)) or np.any(lam_h < 0):
-        raise ValueError(f"eig must be kernel_eig(H)'s (eigenvalues >= 0, square eigenvector matrix), got shapes "
-                         f"{lam_h.shape} and {V.shape}")
-    return lam_h, V
-
-
-def _spectral(K_xX, H, y, eig):
-    K_xX = _validate.matrix(K_xX, "K_xX")
-    y = _validate._array(y, "y").astype(np.float64, copy=False)
-    if y.ndim not in (1, 2) or y.size == 0 or not np.all(np.isfinite(y)):
-        raise ValueError(f"y must be finite, 1-D (n,) or 2-D (k, n), got shape {y.shape}" +
-                         ("" if y.size == 0 or np.all(np.isfinite(y)) else " with NaN or inf"))
-    lam_h, V = _eig(H, eig)
-    n = len(lam_h)
-    if y.shape[-1] != n:
-        raise ValueError(f"y must be finite with last dimension n = {n} (one label per training point), got shape {y.shape}")
-    if K_xX.shape[1] != n:
-        raise ValueError(f"K_xX has {K_xX.shape[1]} columns but H is {n} x {n}")
-    return lam_h, y @ V, K_xX @ V
-
-
-def _ridges(lams, name="lams"):
-    try:
-        lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a list of ridges >= 0, got {lams!r}") from None
-    if lams.ndim != 1 or lams.size == 0 or np.any(~np.isfinite(lams)) or np.any(lams < 0):
-        raise ValueError(f"{name} must be finite and >= 0 (a non-empty 1-D list), got {lams!r}")
-    return lams
-
-
-def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
-    """f_ridge(x) = k(x, X) (H + lam I)^-1 y for many ridges at once, from one eigendecomposition of H
-    (the slides' f_ridge; ntklib.theory.regression.kernel_regression does one ridge by Cholesky).
-    y is (n,) or (k, n) for k label vectors; returns (len(lams), n_test) or (k, len(lams), n_test)."""
-    lams = _ridges(lams)
-    lam_h, yV, KV = _spectral(K_xX, H, y, eig)
-    mu = lam_h + lams[:, None]
-    if np.any(mu <= 0):
-        raise _validate.NotPositiveDefiniteError("H + lam I is singular for lam = 0; use a positive ridge")
-    return np.einsum("...j,lj,tj->...lt", yV, 1.0 / mu, KV)
-
-
-def ridge_flow_predictor(K_xX, H, y, lam: float, t, eig=None) -> np.ndarray:
-    """Gradient flow on RDI or AUX for the linearised (or infinitely wide) net, started at f = 0:
-    f(x, t) = k(x, X) (H + lam I)^-1 (I - exp(-t (H + lam I))) y; lam = 0 is plain training (Section 2's
-    gradient_flow_predictor). y is (n,) or (k, n); returns (len(t), n_test) or (k, len(t), n_test).
-    t = np.inf is the limit, which needs H + lam I positive definite."""
-    lam = _validate.nonnegative(lam, "lam")
-    try:
-        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise TypeError(f"times t must be a list of numbers >= 0, got {t!r}") from None
-    if t.ndim != 1 or t.size == 0 or np.any(np.isnan(t)) or np.any(t < 0):
-        raise ValueError(f"times t must be >= 0 (a non-empty 1-D list, np.inf for the limit), got {t!r}")
-    lam_h, yV, KV = _spectral(K_xX, H, y, eig)
-    mu = lam_h + lam
-    if np.any(np.isinf(t)) and np.any(mu <= 0):
-        raise _validate.NotPositiveDefiniteError(
-            f"t = inf needs H + lam I positive definite (smallest eigenvalue {mu.min():.3g}); use a positive lam")
-    tm = np.outer(t, mu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(tm > 1e-12, -np.expm1(-tm) / np.where(mu > 0, mu, 1.0), t[:, None] * np.ones_like(mu))
-    return np.einsum("...j,sj,tj->...st", yV, g, KV)
 
 
 # --- label noise ----------------------------------------------------------------------------------------

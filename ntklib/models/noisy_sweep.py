@@ -35,8 +35,8 @@ import numpy as np
 from .. import _validate
 from ..theory import activations
 from .._jaxcompat import x64_for
-from .networks import TwoLayerNet, _checked
-from .noisy import METHODS
+from .networks import TwoLayerNet, _checked, span_steps
+from .noisy import METHODS, _flag_divergence
 
 
 # --- the paper's conventions ----------------------------------------------------------------------------
@@ -147,21 +147,6 @@ class SpanRun:
         return TwoLayerNet((net.W + self.B.T @ X.astype(net.W.dtype)).astype(net.W.dtype), net.a, net.activation)
 
 
-@partial(jax.jit, static_argnames=("activation",))
-def _advance(Z, B, b, G, a, Y, lam_rdi, sqrt_aux, eta, n_steps, activation):
-    sigma, dsigma = activations.get(activation)
-    ascaled = a / jnp.sqrt(jnp.asarray(Z.shape[2], Z.dtype))
-    e3 = eta[:, None, None]
-
-    def step(_, state):
-        Z, B, b = state
-        r = sigma(Z) @ ascaled + sqrt_aux[:, None] * b - Y                       # (K, n)
-        D = r[:, :, None] * dsigma(Z) * ascaled + lam_rdi[:, None, None] * B     # (K, n, m)
-        return Z - e3 * jnp.einsum("ij,kjm->kim", G, D), B - e3 * D, b - (eta * sqrt_aux)[:, None] * r
-
-    return jax.lax.fori_loop(0, n_steps, step, (Z, B, b))
-
-
 @partial(jax.jit, static_argnames=("activation", "with_eval"))
 def _record(Z, B, Ze0, C, a, activation, with_eval):
     sigma, _ = activations.get(activation)
@@ -237,17 +222,7 @@ def train_span(net: TwoLayerNet, X, configs, eta, record_steps, X_eval=None,
                      f"noisy_sweep.train_span with {k} runs, n = {n}, width m = {m}, {len(steps)} records")
     with x64_for(dt):
         out = _train_span(net, X, runs, etas, steps, X_eval, dt)
-    for tr, (_, _, y) in zip(out, runs):
-        with np.errstate(over="ignore", invalid="ignore"):
-            r = tr.fitted().astype(np.float64) - y
-            losses = 0.5 * np.sum(r * r, axis=1)
-        j = _validate.first_divergence(losses, losses[0])
-        if j is not None:
-            tr.diverged_step = int(tr.steps[j])
-            if on_divergence == "raise":
-                raise _validate.diverged(f"noisy_sweep.train_span ({tr.method}, lam = {tr.lam:g})", tr.diverged_step,
-                                         float(losses[j]), f"Use a smaller eta than {tr.eta:g} (GD is stable for "
-                                         f"eta < 2 / lambda_max(H + lam I), see stable_step)")
+    _flag_divergence(out, [y for _, _, y in runs], on_divergence, "noisy_sweep.train_span")
     return out
 
 
@@ -269,7 +244,7 @@ def _train_span(net, X, runs, etas, steps, X_eval, dt):
     us, bs, fs, done = [], [], [], 0
     for s in steps:
         if s > done:
-            Z, B, b = _advance(Z, B, b, G, a, Y, lam_rdi, sqrt_aux, eta, int(s - done), net.activation)
+            Z, B, b = span_steps(Z, B, b, Xj, G, a, Y, lam_rdi, sqrt_aux, eta, int(s - done), net.activation)
             done = int(s)
         u, f = _record(Z, B, Ze0, C, a, net.activation, with_eval)
         us.append(np.asarray(u))
