@@ -4,14 +4,13 @@ here, so that several tiles, edge padding and threads are exercised on small inp
 import jax
 import numpy as np
 import pytest
+from conftest import needs_nt, nt_stax as stax, sphere
 from hypothesis import given, settings, strategies as st
-from ntklib._jaxcompat import enable_x64
-from neural_tangents import stax
 
 from ntklib import tolerances as tol
-from ntklib.theory import _fast, kernels
+from ntklib._jaxcompat import enable_x64
 from ntklib.models import networks
-from conftest import sphere
+from ntklib.theory import _fast, kernels
 
 
 @pytest.fixture
@@ -55,6 +54,7 @@ def test_two_layer_matches_reference(rng, small_tiles, activation, a_init, shape
         np.testing.assert_array_equal(got32, got32.T)
 
 
+@needs_nt
 @pytest.mark.parametrize("activation", ["relu", "erf"])
 def test_two_layer_matches_neural_tangents_in_float32(rng, activation):
     # nt computes in float32 only with x64 off (with x64 on it promotes to float64).
@@ -119,6 +119,7 @@ def test_fc_relu_matches_reference_and_exact_diagonal(rng, small_tiles, depth, n
     np.testing.assert_allclose(nngp32, nngp, atol=tol.KERNEL_FLOAT32_RTOL * _scale(nngp), rtol=0)
 
 
+@needs_nt
 @pytest.mark.parametrize("depth,b_std,W_std", [(2, 0.2, 1.3), (3, 0.5, 1.0), (5, 0.0, 2**0.5)])
 def test_fc_relu_symmetric_matches_neural_tangents(rng, small_tiles, depth, b_std, W_std):
     # The symmetric call (Z = None: one triangle, mirrored, exact diagonal) against nt's kernel_fn(X, None).
@@ -133,6 +134,7 @@ def test_fc_relu_symmetric_matches_neural_tangents(rng, small_tiles, depth, b_st
     np.testing.assert_allclose(nngp, np.asarray(k.nngp), atol=tol.CLOSED_FORM_ATOL * _scale(nngp), rtol=0)
 
 
+@needs_nt
 def test_fc_relu_matches_neural_tangents_in_float32(rng):
     X = sphere(rng, 60, 30).astype(np.float32)
     _, _, kernel_fn = stax.serial(*[l for _ in range(3) for l in (stax.Dense(1, 2**0.5), stax.Relu())], stax.Dense(1, 2**0.5))
