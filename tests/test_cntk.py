@@ -109,3 +109,17 @@ def test_train_cnn_fits_its_training_set(rng):
     assert np.mean(pred == y) == 1.0 and [k for k, _ in hist] == [100, 200]
     with pytest.raises(FloatingPointError, match="diverged"):
         cntk.train_cnn(X, y, X, 2, depth=1, readout="vanilla", width=64, steps=50, lr=1e4)
+
+
+def test_train_cnn_step_is_heavy_ball_momentum():
+    # the step train_cnn iterates, on 1/2 ||w - c||^2 (gradient w - c): v <- mu v + g, w <- w - lr v
+    import jax.numpy as jnp
+    c, w0 = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.7, -1.1])
+    state, step = cntk._momentum_gd(lambda p: 0.5 * jnp.sum((p["w"] - c) ** 2), {"w": jnp.asarray(w0)}, 0.1, 0.9)
+    p, w, v = {"w": jnp.asarray(w0)}, w0.copy(), np.zeros(3)
+    for _ in range(3):
+        p, state, value = step(p, state)
+        assert float(value) == pytest.approx(0.5 * np.sum((w - c) ** 2), rel=1e-12)   # the loss before the step
+        v = 0.9 * v + (w - c)
+        w = w - 0.1 * v
+    np.testing.assert_allclose(np.asarray(p["w"]), w, rtol=1e-12)

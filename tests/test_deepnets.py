@@ -141,6 +141,26 @@ def test_adam_first_step_and_momentum(net, rng):
     np.testing.assert_allclose(ravel_pytree(two)[0], flat - 0.05 * g - 0.05 * (0.9 * g + g1), atol=1e-12)
 
 
+def test_optimizers_on_a_quadratic_match_their_closed_forms():
+    # f(w, X) = w on every row and Y = c on every row: the mse loss is 1/2 ||w - c||^2, its gradient w - c
+    c = np.array([1.0, -2.0, 0.5])
+    X, Y = np.zeros((4, 1)), np.tile(c, (4, 1))
+    w0 = np.array([0.3, 0.7, -1.1])
+    apply_fn = lambda p, X: jnp.broadcast_to(p["w"], (X.shape[0], 3))
+    run = lambda opt: np.asarray(dn.train(apply_fn, {"w": jnp.asarray(w0)}, X, Y, optimizer=opt, steps=3).final["w"])
+    w, v = w0.copy(), np.zeros(3)                       # heavy ball: v <- mu v + g, w <- w - lr v
+    for _ in range(3):
+        v = 0.9 * v + (w - c)
+        w = w - 0.1 * v
+    np.testing.assert_allclose(run(dn.SGD(0.1, momentum=0.9)), w, rtol=1e-12)
+    w, m, s = w0.copy(), np.zeros(3), np.zeros(3)       # Kingma & Ba (2015), Algorithm 1
+    for t in range(1, 4):
+        g = w - c
+        m, s = 0.8 * m + 0.2 * g, 0.99 * s + 0.01 * g ** 2
+        w = w - 0.05 * (m / (1 - 0.8 ** t)) / (np.sqrt(s / (1 - 0.99 ** t)) + 0.1)
+    np.testing.assert_allclose(run(dn.Adam(0.05, b1=0.8, b2=0.99, eps=0.1)), w, rtol=1e-12)
+
+
 def test_minibatches_are_seeded_epochs():
     idx = dn.minibatch_indices(10, 3, 7, seed=4)
     assert idx.shape == (7, 3)

@@ -162,6 +162,22 @@ def test_gnn_baseline_learns(shared_data):
         gb.train_gnn_cv(ds, aggregation="max")
 
 
+def test_gnn_optimizer_is_bias_corrected_adam():
+    # three steps on 1/2 ||w - c||^2 (gradient w - c) against Kingma & Ba (2015), Algorithm 1, beta = (0.9, 0.999)
+    import jax.numpy as jnp
+    import optax
+    c, w0 = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.7, -1.1])
+    opt = gb._gnn_optimizer(0.01)
+    p, state = jnp.asarray(w0), opt.init(jnp.asarray(w0))
+    w, m, v = w0.copy(), np.zeros(3), np.zeros(3)
+    for t in range(1, 4):
+        updates, state = opt.update(p - c, state, p)
+        p = optax.apply_updates(p, updates)
+        m, v = 0.9 * m + 0.1 * (w - c), 0.999 * v + 0.001 * (w - c) ** 2
+        w = w - 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(np.asarray(p), w, rtol=1e-12)
+
+
 def test_bad_input(rng):
     g = _random_graphs(rng, (3,))[0]
     with pytest.raises(ValueError, match="symmetric"):

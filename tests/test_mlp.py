@@ -53,3 +53,23 @@ def test_bad_inputs(bad, match):
     args = dict(X=np.ones((8, 3)), y=np.zeros(8, int), lr=0.1, epochs=1, seed=0, batch=4) | bad
     with pytest.raises(ValueError, match=match):
         mlp.train_sgd(mlp.init_mlp(0, 3, [4], 2), **args)
+
+
+def test_train_sgd_is_heavy_ball_momentum_on_softmax_regression():
+    # no hidden layer: softmax regression, whose mean cross-entropy gradient is X^T (P - Y) / n in closed form;
+    # batch = n makes each epoch one full-batch step, so three epochs are three momentum steps
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((12, 4)), rng.integers(0, 3, 12)
+    params = mlp.init_mlp(2, 4, [], 3, dtype=jnp.float64)
+    lr, mu = 0.3, 0.8
+    run = mlp.train_sgd(params, X, y, lr=lr, epochs=3, seed=0, batch=12, momentum=mu, check_every=1)
+    W, b = (np.asarray(a, np.float64) for a in params[0])
+    vW, vb, Y = np.zeros_like(W), np.zeros_like(b), np.eye(3)[y]
+    for _ in range(3):
+        Z = X @ W + b
+        P = np.exp(Z - Z.max(1, keepdims=True))
+        P /= P.sum(1, keepdims=True)
+        vW, vb = mu * vW + X.T @ (P - Y) / 12, mu * vb + (P - Y).mean(0)
+        W, b = W - lr * vW, b - lr * vb
+    np.testing.assert_allclose(np.asarray(run.params[0][0]), W, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(run.params[0][1]), b, rtol=1e-10, atol=1e-12)

@@ -11,7 +11,7 @@ positions, so GAP costs about (height x width) times more.
 
 Classification as in Arora et al.: kernel regression on one-hot labels minus 1/C (ntklib.theory.regression with a
 tiny ridge for numerical safety), argmax. The finite CNN is trained by full-batch gradient descent with
-momentum on the same squared loss, from the same initialisation scheme.
+heavy-ball momentum (optax.sgd) on the same squared loss, from the same initialisation scheme.
 """
 from __future__ import annotations
 
@@ -186,18 +186,11 @@ def _train_cnn(X, y, X_test, n_classes, depth, readout, width, steps, lr, moment
     T = jnp.asarray(one_hot_targets(y, n_classes), jnp.float32)
     _, params = init_fn(jax.random.PRNGKey(seed), X.shape)
     loss = lambda p: 0.5 * jnp.mean(jnp.sum((apply_fn(p, X) - T) ** 2, axis=1))
-    value_and_grad = jax.value_and_grad(loss)
     predict = jax.jit(lambda p: jnp.argmax(apply_fn(p, X_test), axis=1))
-    vel = jax.tree_util.tree_map(jnp.zeros_like, params)
-
-    def step(p, v):
-        value, g = value_and_grad(p)      # the loss at p, i.e. before this step
-        return (*_momentum_step(p, v, g, lr, momentum), value)
-
-    step_fn = jax.jit(step)
+    opt_state, step_fn = _momentum_gd(loss, params, lr, momentum)
     history, losses = [], []
     for k in range(1, steps + 1):
-        params, vel, value = step_fn(params, vel)
+        params, opt_state, value = step_fn(params, opt_state)
         losses.append(value)                # kept on the device: no synchronisation per step
         if record_every and k % record_every == 0:
             history.append((k, np.asarray(predict(params))))
@@ -210,7 +203,16 @@ def _train_cnn(X, y, X_test, n_classes, depth, readout, width, steps, lr, moment
     return np.asarray(predict(params)), history
 
 
-def _momentum_step(params, vel, g, lr, momentum):
+def _momentum_gd(loss, params, lr, momentum):
+    """Gradient descent with heavy-ball momentum on ``loss(params)``, v <- momentum v + g, w <- w - lr v
+    (optax.sgd): the zero initial state and a jitted step (params, state) -> (params, state, loss before the step)."""
     import jax
-    vel = jax.tree_util.tree_map(lambda v, gg: momentum * v + gg, vel, g)
-    return jax.tree_util.tree_map(lambda p, v: p - lr * v, params, vel), vel
+    import optax
+    opt = optax.sgd(lr, momentum=momentum)
+
+    def step(p, s):
+        value, g = jax.value_and_grad(loss)(p)
+        updates, s = opt.update(g, s, p)
+        return optax.apply_updates(p, updates), s, value
+
+    return opt.init(params), jax.jit(step)

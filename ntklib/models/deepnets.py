@@ -37,6 +37,7 @@ import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from .. import _validate
 
@@ -304,7 +305,8 @@ LOSSES = {"mse": mse, "cross_entropy": cross_entropy}
 
 @dataclass(frozen=True)
 class SGD:
-    """w <- w - lr * (g + momentum buffer); with full batches this is gradient descent."""
+    """Heavy-ball SGD, b <- momentum * b + g, w <- w - lr * b (optax.sgd); with full batches and momentum 0
+    this is gradient descent."""
 
     lr: float
     momentum: float = 0.0
@@ -312,7 +314,8 @@ class SGD:
 
 @dataclass(frozen=True)
 class Adam:
-    """Adam (Kingma & Ba 2015, Algorithm 1), bias-corrected; Seleznova & Kutyniok train with it."""
+    """Adam (Kingma & Ba 2015, Algorithm 1), bias-corrected, eps added to sqrt(v_hat) (optax.adam);
+    Seleznova & Kutyniok train with it."""
 
     lr: float
     b1: float = 0.9
@@ -335,13 +338,6 @@ def _check_optimizer(opt):
     return opt
 
 
-def _opt_init(opt, params):
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    if isinstance(opt, SGD):
-        return (zeros,)
-    return (zeros, jax.tree_util.tree_map(jnp.zeros_like, params), jnp.zeros((), jnp.int32))
-
-
 def _hyper(opt, dtype):
     """Hyper-parameters as traced arrays, so a new learning rate does not recompile the training loop."""
     if isinstance(opt, SGD):
@@ -351,20 +347,15 @@ def _hyper(opt, dtype):
     return tuple(jnp.asarray(v, dtype) for v in vals)
 
 
-def _opt_update(kind, hyper, grads, state, params):
-    tm = jax.tree_util.tree_map
+def _transformation(kind, hyper) -> optax.GradientTransformation:
+    """The optax optimiser of ``kind`` ("sgd" or "adam") with the hyper-parameters of :func:`_hyper`."""
     if kind == "sgd":
-        lr, mom = hyper
-        buf = tm(lambda b, g: mom * b + g, state[0], grads)
-        return tm(lambda p, b: p - lr * b, params, buf), (buf,)
+        lr, momentum = hyper
+        return optax.sgd(lr, momentum=momentum)
+    # optax.adam is Adam exactly as written before: eps outside the square root (eps_root = 0), both moments
+    # bias-corrected; only the rounding order differs ((1 - b2) * g**2, lr * (m_hat / (sqrt(v_hat) + eps))).
     lr, b1, b2, eps = hyper
-    m, v, t = state
-    t = t + 1
-    m = tm(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
-    v = tm(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
-    c1, c2 = 1 - b1 ** t.astype(lr.dtype), 1 - b2 ** t.astype(lr.dtype)
-    new = tm(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + eps), params, m, v)
-    return new, (m, v, t)
+    return optax.adam(lr, b1=b1, b2=b2, eps=eps)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -442,7 +433,8 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
     Xj, Yj = jnp.asarray(X, dt), jnp.asarray(Y, dt)
     idx = minibatch_indices(X.shape[0], batch_size, steps, seed)
     kind = "sgd" if isinstance(optimizer, SGD) else "adam"
-    hyper, state = _hyper(optimizer, dt), _opt_init(optimizer, params)
+    hyper = _hyper(optimizer, dt)
+    state = _transformation(kind, hyper).init(params)
     callback = callback or (lambda step, p: p)
     rec_steps, records, losses = [0], [callback(0, params)], []
     for start in range(0, steps, record_every) if steps else ():
@@ -468,6 +460,7 @@ def train(apply_fn: Callable, params, X, Y, *, optimizer, steps: int, loss: str 
 @partial(jax.jit, static_argnames=("apply_fn", "loss", "kind", "n_steps"))
 def _run_chunk(apply_fn, loss, kind, n_steps, params, state, hyper, X, Y, idx, apply_args):
     loss_fn = LOSSES[loss]
+    opt = _transformation(kind, hyper)
 
     def objective(p, xb, yb):
         return loss_fn(apply_fn(p, xb, *apply_args), yb)
@@ -476,8 +469,8 @@ def _run_chunk(apply_fn, loss, kind, n_steps, params, state, hyper, X, Y, idx, a
         p, s = carry
         xb, yb = (X, Y) if rows is None else (X[rows], Y[rows])
         value, g = jax.value_and_grad(objective)(p, xb, yb)
-        p, s = _opt_update(kind, hyper, g, s, p)
-        return (p, s), value
+        updates, s = opt.update(g, s, p)
+        return (optax.apply_updates(p, updates), s), value
 
     (params, state), values = jax.lax.scan(step, (params, state), idx, length=n_steps)
     return params, state, values

@@ -7,9 +7,9 @@ growing width (Neyshabur et al. 2018). Both use the standard parameterisation an
     logits(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L,    W_l ~ N(0, g / fan_in), b_l = 0,
 
 with g = 2 for hidden layers (He initialisation) and g = 1 for the output layer, trained by SGD with
-heavy-ball momentum, v <- mu v + grad, w <- w - lr v, on minibatches drawn without replacement each
-epoch (the last incomplete batch of an epoch is dropped). Everything is seeded: the same seed gives
-the same run.
+heavy-ball momentum, v <- mu v + grad, w <- w - lr v (optax.sgd(lr, momentum=mu)), on minibatches drawn
+without replacement each epoch (the last incomplete batch of an epoch is dropped). Everything is seeded:
+the same seed gives the same run.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from .. import _validate
 from .._jaxcompat import x64_for
@@ -124,25 +125,25 @@ _loss_jit = jax.jit(cross_entropy)
 
 
 @partial(jax.jit, static_argnames=("batch", "epochs"))
-def _run_epochs(params, velocity, X, y, key, lr, momentum, batch, epochs):
+def _run_epochs(params, opt_state, X, y, key, lr, momentum, batch, epochs):
     """`epochs` epochs of SGD with momentum; returns the new state and each epoch's mean minibatch loss."""
     n_batches = X.shape[0] // batch
+    opt = optax.sgd(lr, momentum=momentum)
 
     def one_epoch(state, key):
         order = jax.random.permutation(key, X.shape[0])[: n_batches * batch].reshape(n_batches, batch)
 
         def step(state, idx):
-            p, v = state
+            p, s = state
             loss, g = jax.value_and_grad(cross_entropy)(p, X[idx], y[idx])
-            v = jax.tree.map(lambda v, g: momentum * v + g, v, g)
-            p = jax.tree.map(lambda p, v: p - lr * v, p, v)
-            return (p, v), loss
+            updates, s = opt.update(g, s, p)
+            return (optax.apply_updates(p, updates), s), loss
 
         state, losses = jax.lax.scan(step, state, order)
         return state, losses.mean()
 
-    (params, velocity), epoch_loss = jax.lax.scan(one_epoch, (params, velocity), jax.random.split(key, epochs))
-    return params, velocity, epoch_loss
+    (params, opt_state), epoch_loss = jax.lax.scan(one_epoch, (params, opt_state), jax.random.split(key, epochs))
+    return params, opt_state, epoch_loss
 
 
 @dataclass
@@ -216,13 +217,13 @@ def train_sgd(params, X, y, *, lr: float, epochs: int, seed: int, batch: int = 1
 
 
 def _train_sgd(params, X, y, lr, epochs, seed, batch, momentum, stop_loss, check_every):
-    velocity = jax.tree.map(jnp.zeros_like, params)
+    opt_state = optax.sgd(lr, momentum=momentum).init(params)   # the zero velocity
     key = jax.random.PRNGKey(seed)
     losses, done, final, stopped = [], 0, None, False
     while done < epochs:
         chunk = min(check_every, epochs - done)
         key, sub = jax.random.split(key)
-        params, velocity, epoch_loss = _run_epochs(params, velocity, X, y, sub, lr, momentum, batch, chunk)
+        params, opt_state, epoch_loss = _run_epochs(params, opt_state, X, y, sub, lr, momentum, batch, chunk)
         losses.append(np.asarray(epoch_loss))
         done += chunk
         if stop_loss is not None:
