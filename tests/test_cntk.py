@@ -3,9 +3,12 @@ preparation, kernel classification, the finite CNN trainer, bad input."""
 import jax
 import numpy as np
 import pytest
+from conftest import needs_nt
 
 from ntklib import tolerances as tol
 from ntklib.models import cntk
+
+pytestmark = needs_nt   # cntk is neural-tangents' CNTK and its CNN (the `nt` extra)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import needs_nt
 from jax.flatten_util import ravel_pytree
 
 from ntklib.models import deepnets as dn, evolution as ev
@@ -299,6 +300,7 @@ def test_family_members_are_standard_parameterisation_draws():
     assert not np.allclose(np.asarray(whole["W1"][0]), np.asarray(whole["W1"][1]))
 
 
+@needs_nt
 def test_mlp_ntk_with_biases_equals_neural_tangents_empirical_ntk(rng):
     # an independent network definition (stax, standard parameterisation) and NTK (nt.empirical_ntk_fn)
     import neural_tangents as nt
@@ -315,6 +317,7 @@ def test_mlp_ntk_with_biases_equals_neural_tangents_empirical_ntk(rng):
     np.testing.assert_allclose(dn.mlp_ntk(ours, X1, X2), 2 * ref, rtol=ROUNDOFF_RTOL, atol=1e-12)   # nt averages over k=2
 
 
+@needs_nt
 @pytest.mark.parametrize("sigma_w2,sigma_b2,bias", [(1.0, 0.0, True), (2.5, 0.0, True), (2.0, 0.0, False),
                                                    (1.5, 0.5, True)])
 def test_family_ntk_diagonal_mean_is_the_neural_tangents_kernel(rng, sigma_w2, sigma_b2, bias):

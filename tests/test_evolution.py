@@ -4,6 +4,7 @@ Seleznova & Kutyniok's code) for the class structure, and properties of the kern
 import jax
 import numpy as np
 import pytest
+from conftest import needs_nt
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 from jax.flatten_util import ravel_pytree
@@ -20,6 +21,7 @@ DISTANCE_ATOL = 1e-12
 
 
 
+@needs_nt
 def test_empirical_ntk_equals_jacobian_contraction_and_neural_tangents(rng):
     import jax.numpy as jnp
     import neural_tangents as nt

@@ -23,8 +23,9 @@ gradient descent with a fixed kernel K moves the function by d f_t / dt = -(1/N)
 i.e. by the operator Pi(f)(x) = (1/N) sum_i f(x_i) K(x_i, x) (their Eq. for Pi): its eigenvalues are those of
 the matrix K(X, X) / N and are the paper's lambda_i; its eigenfunctions are the kernel principal components.
 
-- ``init_ntk_mlp``, ``ntk_mlp_apply``: the network; ``ntk_mlp_ntk``: its empirical NTK by the layer-wise
-  formula (cheap for wide nets on many inputs).
+- ``init_ntk_mlp``: their initialisation; ``ntk_mlp_apply`` and ``ntk_mlp_ntk``: the network and its empirical
+  NTK, which are ``deepnets.mlp_apply`` and ``deepnets.mlp_ntk`` with ``parameterization="ntk"`` (one MLP, one
+  layer-wise NTK formula, cheap for wide nets on many inputs).
 - ``train_gd``: exact full-batch gradient descent on C for nets too wide for dense weight updates (width
   10,000: two 10^4 x 10^4 hidden matrices): each hidden-to-hidden update has rank N, so it is stored in factored
   form and the dense matrices are never rewritten during training.
@@ -48,6 +49,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .. import _validate
+from . import deepnets
 from .deepnets import _check_params, _check_seed, _check_sizes
 from ..theory.spectrum import eigendecomposition
 
@@ -88,79 +90,17 @@ def init_ntk_mlp(seed, sizes, dtype=np.float64):
 
 
 def ntk_mlp_apply(params, X, beta=DEFAULT_BETA):
-    """f_theta(x) for each row of X, (n, n_L): their Section 2 recursion with ReLU (see the module docstring).
-
-    ``beta`` may be a traced scalar, so ``deepnets.train(ntk_mlp_apply, ..., apply_args=(beta,))`` compiles once.
-    """
-    _check_params(params)
-    if any(layer["W"].ndim != 2 for layer in params):
-        raise ValueError("ntk_mlp_apply takes one (n_in, n_out) matrix per layer (no stacked layers)")
-    n_in = params[0]["W"].shape[0]
-    if jnp.ndim(X) not in (1, 2) or jnp.shape(X)[-1] != n_in:
-        raise ValueError(f"X must be (n, {n_in}) or ({n_in},) for this network, got shape {jnp.shape(X)}")
-    h = X
-    for i, layer in enumerate(params):
-        z = h @ layer["W"] / math.sqrt(layer["W"].shape[0]) + beta * layer["b"]
-        h = jax.nn.relu(z) if i < len(params) - 1 else z
-    return z
+    """f_theta(x) for each row of X, (n, n_L): their Section 2 recursion with ReLU (the module docstring), i.e.
+    ``deepnets.mlp_apply(params, X, "ntk", beta)``. ``beta`` may be a traced scalar, so
+    ``deepnets.train(ntk_mlp_apply, ..., apply_args=(beta,))`` compiles once."""
+    return deepnets.mlp_apply(params, X, "ntk", beta)
 
 
 def ntk_mlp_ntk(params, X1, X2=None, beta=DEFAULT_BETA) -> np.ndarray:
-    """Empirical NTK of their network, traced over the outputs: Theta(x, x') = sum_p sum_k df_k(x)/dp df_k(x')/dp.
-
-    Layer-wise formula: with alpha the input of layer l (width n_l) and delta_{l,k} = df_k / d alpha~^(l+1),
-    df_k/dW^(l) = alpha delta^T / sqrt(n_l) and df_k/db^(l) = beta delta, so
-
-        Theta(x, x') = sum_l [<alpha(x), alpha(x')> / n_l + beta^2] * sum_k <delta_{l,k}(x), delta_{l,k}(x')>
-
-    (their Theorem 1's recursion is its infinite-width limit). One forward and one backward pass per input
-    instead of a Jacobian: a width-10,000 net on 512 inputs takes seconds. Equals ``evolution.empirical_ntk``
-    (tested).
-    """
-    _check_params(params)
-    beta = _beta(beta)
-    n_in = params[0]["W"].shape[0]
-    X1 = _validate.matrix(X1, "X1")
-    X2 = X1 if X2 is None else _validate.matrix(X2, "X2")
-    for X, name in ((X1, "X1"), (X2, "X2")):
-        if X.shape[1] != n_in:
-            raise ValueError(f"{name} has {X.shape[1]} features but the network's input width is {n_in}")
-    widths = [layer["W"].shape[1] for layer in params]
-    _validate.memory(_validate.nbytes(*[(len(X1) + len(X2), w) for w in widths], (len(X1), len(X2)),
-                                      dtype=params[0]["W"].dtype) * 3, "the layer features of the NTK")
-    dt = params[0]["W"].dtype
-    same = X2 is X1
-    K = _ntk_layerwise(tuple(params), jnp.asarray(X1, dt), jnp.asarray(X2, dt), jnp.asarray(beta, dt), same)
-    return np.asarray(K, dtype=np.float64)
-
-
-def _features(params, X, beta):
-    """Inputs alpha of each layer (n, n_l) and backward vectors delta_l = df/d alpha~^(l+1), (n, k, n_{l+1})."""
-    hs, masks, h = [X], [], X
-    for layer in params[:-1]:
-        z = h @ layer["W"] / math.sqrt(layer["W"].shape[0]) + beta * layer["b"]
-        masks.append((z > 0).astype(z.dtype))        # relu'(z), 0 at z = 0 as JAX's relu
-        h = z * masks[-1]
-        hs.append(h)
-    k = params[-1]["W"].shape[1]
-    d = jnp.broadcast_to(jnp.eye(k, dtype=X.dtype), (X.shape[0], k, k))
-    deltas = [d]
-    for l in range(len(params) - 1, 0, -1):
-        W = params[l]["W"]
-        d = (d @ W.T) / math.sqrt(W.shape[0]) * masks[l - 1][:, None, :]
-        deltas.append(d)
-    return hs, deltas[::-1]
-
-
-@partial(jax.jit, static_argnames="same")
-def _ntk_layerwise(params, X1, X2, beta, same):
-    h1, d1 = _features(params, X1, beta)
-    h2, d2 = (h1, d1) if same else _features(params, X2, beta)
-    K = 0.0
-    for l, layer in enumerate(params):
-        gram = h1[l] @ h2[l].T / layer["W"].shape[0] + beta ** 2
-        K = K + gram * jnp.einsum("ikm,jkm->ij", d1[l], d2[l])
-    return K
+    """Empirical NTK of their network, traced over the outputs, by the layer-wise formula of
+    ``deepnets.mlp_ntk(params, X1, X2, "ntk", beta)`` (their Theorem 1's recursion is its infinite-width limit)."""
+    _beta(beta)
+    return deepnets.mlp_ntk(params, X1, X2, "ntk", beta)
 
 
 # --------------------------------------------------------------------------------------------------
