@@ -220,3 +220,20 @@ def test_train_many_equals_separate_runs(setup):
         np.testing.assert_allclose(tr.b, one.b, atol=1e-13)
     with pytest.raises(ValueError, match="configs"):
         noisy.train_many(net, X, y, [])
+
+
+def test_closest_ridge_recovers_the_ridge_of_a_cholesky_solve(rng):
+    # The reference is kernel_regression (a Cholesky solve, no eigendecomposition), at ridges on and off the grid.
+    X = sphere(rng, 30, 4)
+    H = kernels.ntk_two_layer(X)
+    Xt = sphere(rng, 12, 4)
+    K = kernels.ntk_two_layer(Xt, X)
+    y = rng.standard_normal(30)
+    grid = np.logspace(-3, 3, 601)
+    for lam in (grid[150], grid[400], 0.05):
+        f = regression.kernel_regression(K, H, y, ridge=lam)
+        got = regression.closest_ridge(K, H, y, f, grid)
+        assert abs(np.log10(got / lam)) <= np.diff(np.log10(grid))[0] / 2 + 1e-12, (lam, got)
+    with pytest.raises(ValueError, match="f_x has length 3"):
+        regression.closest_ridge(K, H, y, np.ones(3), grid)
+

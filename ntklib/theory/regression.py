@@ -189,6 +189,20 @@ def ridge_path(K_xX, H, y, lams, eig=None) -> np.ndarray:
     return np.einsum("...j,lj,tj->...lt", yV, 1.0 / mu, KV)
 
 
+def closest_ridge(K_xX, H, y, f_x, lams, eig=None) -> float:
+    """The ridge on the grid ``lams`` whose kernel ridge predictor k(x, X) (H + lam I)^-1 y is closest to the
+    predictions ``f_x`` in the largest deviation over the test points: which ridge a trained net implements
+    (Hu et al. 2020, Theorem 5: RDI and AUX with the slides' lam give ridge exactly lam). One eigendecomposition
+    serves the whole grid (:func:`ridge_path`); ties go to the smaller ridge."""
+    lams = _ridges(lams)
+    K_xX = _validate.matrix(K_xX, "K_xX")
+    f_x = _validate.vector(f_x, "f_x", K_xX.shape[0])
+    if np.ndim(y) != 1:
+        raise ValueError(f"y must be one label vector (n,), got shape {np.shape(y)}")
+    path = ridge_path(K_xX, H, y, lams, eig)
+    return float(lams[np.argmin(np.abs(path - f_x).max(axis=1))])
+
+
 def ridge_flow_predictor(K_xX, H, y, lam: float, t, eig=None) -> np.ndarray:
     """Gradient flow on RDI or AUX for the linearised (or infinitely wide) net, started at f = 0:
     f(x, t) = k(x, X) (H + lam I)^-1 (I - exp(-t (H + lam I))) y; lam = 0 is plain training (Section 2's
