@@ -35,7 +35,7 @@ NOT_PSD = np.array([[1.0, 2.0], [2.0, 1.0]])
 EIG3 = linalg.eigh_psd(H3)
 IMGS = np.random.default_rng(1).integers(0, 256, (4, 4, 4, 1)).astype(np.uint8)
 STACK = np.random.default_rng(2).standard_normal((4, 4, 4, 1))
-PARAMS = mlp.init_mlp(0, 3, [4], 2)
+PARAMS = mlp.init_classifier(0, 3, [4], 2)
 XM, YM = np.ones((8, 3)), np.zeros(8, int)
 BIG = 10**6     # 10^6 x 10^6 float64 = 8 TB: more than any machine this runs on
 
@@ -458,22 +458,23 @@ CNTK = [
 ]
 
 MLP = [
-    case(lambda: mlp.init_mlp(-1, 3, [4], 2), ValueError, "seed .* got -1", "init-seed"),
-    case(lambda: mlp.init_mlp(0, 0, [4], 2), ValueError, "d_in must be a positive integer, got 0", "init-din"),
-    case(lambda: mlp.init_mlp(0, 3, 4, 2), TypeError, "hidden must be a list of hidden-layer widths", "init-hidden-int"),
-    case(lambda: mlp.init_mlp(0, 3, "4", 2), TypeError, "hidden must be a list", "init-hidden-str"),
-    case(lambda: mlp.init_mlp(0, 3, [0], 2), ValueError, "hidden width must be a positive integer, got 0", "init-hidden0"),
-    case(lambda: mlp.init_mlp(0, 3, [1.5], 2), ValueError, r"hidden width .* got 1\.5", "init-hidden-frac"),
-    case(lambda: mlp.init_mlp(0, 3, [4], NAN), ValueError, "n_out .* got nan", "init-nout"),
-    case(lambda: mlp.init_mlp(0, 3, [4], 2, dtype=np.int32),
+    case(lambda: mlp.init_classifier(-1, 3, [4], 2), ValueError, "seed .* got -1", "init-seed"),
+    case(lambda: mlp.init_classifier(0, 0, [4], 2), ValueError, "d_in must be a positive integer, got 0", "init-din"),
+    case(lambda: mlp.init_classifier(0, 3, 4, 2), TypeError, "hidden must be a list of hidden-layer widths", "init-hidden-int"),
+    case(lambda: mlp.init_classifier(0, 3, "4", 2), TypeError, "hidden must be a list", "init-hidden-str"),
+    case(lambda: mlp.init_classifier(0, 3, [0], 2), ValueError, "hidden width must be a positive integer, got 0", "init-hidden0"),
+    case(lambda: mlp.init_classifier(0, 3, [1.5], 2), ValueError, r"hidden width .* got 1\.5", "init-hidden-frac"),
+    case(lambda: mlp.init_classifier(0, 3, [4], NAN), ValueError, "n_out .* got nan", "init-nout"),
+    case(lambda: mlp.init_classifier(0, 3, [4], 2, dtype=np.int32),
          ValueError, "dtype must be float32 or float64, got int32", "init-dtype"),
-    case(lambda: mlp.init_mlp(0, BIG, [BIG], 2), MemoryError, "init_mlp with layer sizes .* would need", "init-memory"),
-    case(lambda: mlp.n_params("params"), TypeError, "params must be a non-empty list of .W, b. pairs", "nparams-str"),
-    case(lambda: mlp.n_params([]), TypeError, "params must be a non-empty list", "nparams-empty"),
-    case(lambda: mlp.n_params([(PARAMS[0][0],)]), TypeError, r"params\[0\] must be a \(W, b\) pair", "nparams-pair"),
+    case(lambda: mlp.init_classifier(0, BIG, [BIG], 2), MemoryError, "init_classifier with layer sizes .* would need", "init-memory"),
+    case(lambda: mlp.n_params("params"), TypeError, "params must be a non-empty tuple of .'W', 'b'. layers", "nparams-str"),
+    case(lambda: mlp.n_params([]), TypeError, "params must be a non-empty tuple", "nparams-empty"),
+    case(lambda: mlp.n_params([{"W": PARAMS[0]["W"]}]), TypeError, r"params\[0\] must be a \{'W', 'b'\} layer",
+         "nparams-pair"),
     case(lambda: mlp.n_params([PARAMS[1], PARAMS[0]]),
          ValueError, r"params\[1\] has fan_in 3 but the previous layer has 2", "nparams-chain"),
-    case(lambda: mlp.n_params([(PARAMS[0][0], PARAMS[1][1])]),
+    case(lambda: mlp.n_params([{"W": PARAMS[0]["W"], "b": PARAMS[1]["b"]}]),
          ValueError, r"params\[0\] must be W .* and b", "nparams-bias"),
     case(lambda: mlp.logits(PARAMS, np.ones((2, 5))), ValueError, r"X must be \(n, 3\) for a net with 3 inputs", "logits-X"),
     case(lambda: mlp.cross_entropy(PARAMS, XM, YM[:3]), ValueError, r"y must be \(8,\)", "ce-ylen"),
@@ -490,7 +491,7 @@ MLP = [
          ValueError, r"X must be \(n, 3\)", "sgd-X"),
     case(lambda: mlp.train_sgd(PARAMS, np.full((8, 3), np.nan), YM, lr=0.1, epochs=1, seed=0, batch=4),
          ValueError, "X contains NaN", "sgd-Xnan"),
-    case(lambda: mlp.train_sgd([(np.full((3, 2), np.nan), np.zeros(2))], XM, YM, lr=0.1, epochs=1, seed=0, batch=4),
+    case(lambda: mlp.train_sgd([{"W": np.full((3, 2), np.nan), "b": np.zeros(2)}], XM, YM, lr=0.1, epochs=1, seed=0, batch=4),
          ValueError,
          r"params\[0\] W contains NaN", "sgd-params-nan"),
     case(lambda: mlp.train_sgd(PARAMS, XM, YM, lr=0.1, epochs=1, seed=0, batch=0),
@@ -763,7 +764,7 @@ _X64_OFF_SCRIPT = textwrap.dedent("""
     Wr = W.copy()
     for _ in range(4):
         Wr = Wr - eta * grad(Wr, 0.3, W)
-    params = mlp.init_mlp(0, 10, [16], 2, dtype=np.float64)
+    params = mlp.init_classifier(0, 10, [16], 2, dtype=np.float64)
     err = {
         "call": float(np.abs(net(X) - u(W)).max()),
         "gd_step": float(np.abs(networks.gd_step(net, X, y, eta, 4).W - Wk).max()),
@@ -772,9 +773,9 @@ _X64_OFF_SCRIPT = textwrap.dedent("""
                                     - u(Wr)).max()),
         "networks.forward": float(np.abs(np.asarray(networks.forward(W, a, X)) - u(W)).max()),
         "mlp.logits": float(np.abs(np.asarray(mlp.logits(params, X))
-                                   - np.maximum(X @ np.asarray(params[0][0]), 0) @ np.asarray(params[1][0])).max()),
+                                   - np.maximum(X @ np.asarray(params[0]["W"]), 0) @ np.asarray(params[1]["W"])).max()),
     }
-    dtypes = [str(np.asarray(params[0][0]).dtype), str(np.asarray(mlp.logits(params, X)).dtype)]
+    dtypes = [str(np.asarray(params[0]["W"]).dtype), str(np.asarray(mlp.logits(params, X)).dtype)]
     assert not jax.config.jax_enable_x64        # the local contexts did not leak
     print(json.dumps({"err": err, "dtypes": dtypes}))
 """)

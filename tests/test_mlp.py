@@ -7,18 +7,18 @@ from ntklib.models import mlp
 
 
 def test_init_shapes_and_he_scaling():
-    p = mlp.init_mlp(0, 50, [4000], 3)
-    assert [W.shape for W, _ in p] == [(50, 4000), (4000, 3)] and mlp.n_params(p) == 50 * 4000 + 4000 + 4000 * 3 + 3
-    assert np.var(np.asarray(p[0][0])) == pytest.approx(2 / 50, rel=0.05)    # He: 2 / fan_in
-    assert np.var(np.asarray(p[1][0])) == pytest.approx(1 / 4000, rel=0.05)  # output layer: 1 / fan_in
-    assert not np.asarray(p[0][1]).any()
+    p = mlp.init_classifier(0, 50, [4000], 3)
+    assert [layer["W"].shape for layer in p] == [(50, 4000), (4000, 3)] and mlp.n_params(p) == 50 * 4000 + 4000 + 4000 * 3 + 3
+    assert np.var(np.asarray(p[0]["W"])) == pytest.approx(2 / 50, rel=0.05)    # He: 2 / fan_in
+    assert np.var(np.asarray(p[1]["W"])) == pytest.approx(1 / 4000, rel=0.05)  # output layer: 1 / fan_in
+    assert not np.asarray(p[0]["b"]).any()
 
 
 def test_cross_entropy_matches_numpy():
     rng = np.random.default_rng(0)
-    p = mlp.init_mlp(1, 5, [7], 4, dtype=jnp.float64)
+    p = mlp.init_classifier(1, 5, [7], 4, dtype=jnp.float64)
     X, y = rng.standard_normal((9, 5)), rng.integers(0, 4, 9)
-    h = np.maximum(X @ np.asarray(p[0][0]), 0) @ np.asarray(p[1][0])
+    h = np.maximum(X @ np.asarray(p[0]["W"]), 0) @ np.asarray(p[1]["W"])
     ref = np.mean(np.log(np.exp(h).sum(1)) - h[np.arange(9), y])
     assert float(mlp.cross_entropy(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(ref, rel=1e-10)
 
@@ -26,7 +26,7 @@ def test_cross_entropy_matches_numpy():
 def test_sgd_memorises_random_labels_and_is_deterministic():
     rng = np.random.default_rng(0)
     X, y = mlp.standardize_images(rng.random((64, 6, 6))), rng.integers(0, 3, 64)
-    runs = [mlp.train_sgd(mlp.init_mlp(3, 36, [256], 3), X, y, lr=0.05, epochs=400, seed=5, batch=16,
+    runs = [mlp.train_sgd(mlp.init_classifier(3, 36, [256], 3), X, y, lr=0.05, epochs=400, seed=5, batch=16,
                           stop_loss=0.01) for _ in range(2)]
     assert runs[0].stopped_early and runs[0].final_loss <= 0.01
     assert mlp.error_rate(runs[0].params, X, y) == 0.0
@@ -52,7 +52,7 @@ def test_standardize_images():
 def test_bad_inputs(bad, match):
     args = dict(X=np.ones((8, 3)), y=np.zeros(8, int), lr=0.1, epochs=1, seed=0, batch=4) | bad
     with pytest.raises(ValueError, match=match):
-        mlp.train_sgd(mlp.init_mlp(0, 3, [4], 2), **args)
+        mlp.train_sgd(mlp.init_classifier(0, 3, [4], 2), **args)
 
 
 def test_train_sgd_is_heavy_ball_momentum_on_softmax_regression():
@@ -60,10 +60,10 @@ def test_train_sgd_is_heavy_ball_momentum_on_softmax_regression():
     # batch = n makes each epoch one full-batch step, so three epochs are three momentum steps
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((12, 4)), rng.integers(0, 3, 12)
-    params = mlp.init_mlp(2, 4, [], 3, dtype=jnp.float64)
+    params = mlp.init_classifier(2, 4, [], 3, dtype=jnp.float64)
     lr, mu = 0.3, 0.8
     run = mlp.train_sgd(params, X, y, lr=lr, epochs=3, seed=0, batch=12, momentum=mu, check_every=1)
-    W, b = (np.asarray(a, np.float64) for a in params[0])
+    W, b = (np.asarray(params[0][k], np.float64) for k in ("W", "b"))
     vW, vb, Y = np.zeros_like(W), np.zeros_like(b), np.eye(3)[y]
     for _ in range(3):
         Z = X @ W + b
@@ -71,5 +71,5 @@ def test_train_sgd_is_heavy_ball_momentum_on_softmax_regression():
         P /= P.sum(1, keepdims=True)
         vW, vb = mu * vW + X.T @ (P - Y) / 12, mu * vb + (P - Y).mean(0)
         W, b = W - lr * vW, b - lr * vb
-    np.testing.assert_allclose(np.asarray(run.params[0][0]), W, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(np.asarray(run.params[0][1]), b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(run.params[0]["W"]), W, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(run.params[0]["b"]), b, rtol=1e-10, atol=1e-12)

@@ -9,7 +9,8 @@ growing width (Neyshabur et al. 2018). Both use the standard parameterisation an
 with g = 2 for hidden layers (He initialisation) and g = 1 for the output layer, trained by SGD with
 heavy-ball momentum, v <- mu v + grad, w <- w - lr v (optax.sgd(lr, momentum=mu)), on minibatches drawn
 without replacement each epoch (the last incomplete batch of an epoch is dropped). Everything is seeded:
-the same seed gives the same run.
+the same seed gives the same run. The net is ntklib.models.deepnets' MLP (its parameter format and forward
+pass); only the initialisation (He, drawn with jax.random) and the classification training are this module's.
 """
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ import optax
 
 from .. import _validate
 from .._jaxcompat import x64_for
+from . import deepnets
 
 
-def init_mlp(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: int, dtype=jnp.float32) -> list:
-    """Parameters [(W_1, b_1), ..., (W_L, b_L)] with W_l of shape (fan_in, fan_out)."""
+def init_classifier(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: int, dtype=jnp.float32):
+    """He-initialised classifier (module docstring): W_l ~ N(0, 2 / fan_in) for hidden layers, N(0, 1 / fan_in) for
+    the read-out, b_l = 0, drawn with jax.random from PRNGKey(seed). Returns deepnets' parameter format, a tuple of
+    {"W": (fan_in, fan_out), "b": (fan_out,)} layers, whose forward pass is deepnets.mlp_apply."""
     seed = _validate.seed(seed)
     if isinstance(hidden, (str, bytes)) or not np.iterable(hidden):
         raise TypeError(f"hidden must be a list of hidden-layer widths (e.g. [512]), got {hidden!r}")
@@ -34,27 +38,28 @@ def init_mlp(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: i
              _validate.positive_int(n_out, "n_out")]
     dtype = _validate.float_dtype(dtype)
     _validate.memory(_validate.nbytes(*[(a, b) for a, b in zip(sizes[:-1], sizes[1:])], dtype=dtype) * 2,
-                     f"init_mlp with layer sizes {sizes}")
+                     f"init_classifier with layer sizes {sizes}")
     with x64_for(dtype):                # float64 parameters are drawn in float64 whatever JAX's global x64 flag
         keys = jax.random.split(jax.random.PRNGKey(seed), len(sizes) - 1)
         params = []
         for layer, (key, fan_in, fan_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
             gain = 1.0 if layer == len(sizes) - 2 else 2.0
             W = jax.random.normal(key, (fan_in, fan_out), dtype) * jnp.sqrt(gain / fan_in).astype(dtype)
-            params.append((W, jnp.zeros(fan_out, dtype)))
-    return params
+            params.append({"W": W, "b": jnp.zeros(fan_out, dtype)})
+    return tuple(params)
 
 
 def _structure(params) -> list[int]:
-    """Layer sizes [d_in, ..., n_out] of params = [(W, b), ...]; a clear error for anything else. Shapes only, so
-    it also works on JAX tracers."""
+    """Layer sizes [d_in, ..., n_out] of params (init_classifier's format); a clear error for anything else. Shapes
+    only, so it also works on JAX tracers."""
     if isinstance(params, (str, bytes)) or not isinstance(params, (list, tuple)) or not params:
-        raise TypeError(f"params must be a non-empty list of (W, b) pairs from init_mlp, got {type(params).__name__}")
+        raise TypeError(f"params must be a non-empty tuple of {{'W', 'b'}} layers from init_classifier, "
+                        f"got {type(params).__name__}")
     sizes = None
     for i, layer in enumerate(params):
-        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
-            raise TypeError(f"params[{i}] must be a (W, b) pair, got {type(layer).__name__}")
-        sW, sb = jnp.shape(layer[0]), jnp.shape(layer[1])
+        if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
+            raise TypeError(f"params[{i}] must be a {{'W', 'b'}} layer, got {_validate._show(layer)}")
+        sW, sb = jnp.shape(layer["W"]), jnp.shape(layer["b"])
         if len(sW) != 2 or sb != (sW[1],):
             raise ValueError(f"params[{i}] must be W (fan_in, fan_out) and b (fan_out,), got shapes {sW} and {sb}")
         if sizes is None:
@@ -79,18 +84,18 @@ def _inputs(params, X, y=None):
 
 def _finite_params(params):
     _structure(params)
-    for i, (W, b) in enumerate(params):
-        for v, name in ((W, "W"), (b, "b")):
+    for i, layer in enumerate(params):
+        for name, v in layer.items():
             if jnp.asarray(v).dtype not in (jnp.float32, jnp.float64):
                 raise TypeError(f"params[{i}] {name} must be float32 or float64, got {jnp.asarray(v).dtype}")
             if not bool(jnp.all(jnp.isfinite(v))):
                 raise ValueError(f"params[{i}] {name} contains NaN or inf (a diverged run?)")
-    return np.dtype(jnp.asarray(params[0][0]).dtype)
+    return np.dtype(jnp.asarray(params[0]["W"]).dtype)
 
 
 def n_params(params) -> int:
     _structure(params)
-    return int(sum(np.size(W) + np.size(b) for W, b in params))
+    return int(sum(np.size(v) for layer in params for v in layer.values()))
 
 
 def logits(params, X):
@@ -101,16 +106,12 @@ def logits(params, X):
 
 
 def _dtype(params):
-    return np.dtype(getattr(params[0][0], "dtype", np.float32))
+    return np.dtype(getattr(params[0]["W"], "dtype", np.float32))
 
 
 @jax.jit
 def _logits(params, X):
-    h = X
-    for W, b in params[:-1]:
-        h = jax.nn.relu(h @ W + b)
-    W, b = params[-1]
-    return h @ W + b
+    return deepnets.mlp_apply(params, X)     # the one MLP forward pass (standard parameterisation)
 
 
 def cross_entropy(params, X, y):
@@ -150,7 +151,7 @@ def _run_epochs(params, opt_state, X, y, key, lr, momentum, batch, epochs):
 class SGDRun:
     """What :func:`train_sgd` returns."""
 
-    params: list
+    params: tuple
     epoch_loss: np.ndarray   # mean minibatch loss of each epoch (Zhang et al.'s "average loss")
     steps_per_epoch: int
     final_loss: float        # cross-entropy on the whole training set at the end
