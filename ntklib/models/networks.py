@@ -196,8 +196,8 @@ class Trajectory:
         return self.steps * self.eta
 
 
-@partial(jax.jit, static_argnames=("activation", "via_gram"))
-def span_steps(Z, B, b, X, G, a, Y, lam_rdi, sqrt_aux, eta, n_steps, activation, via_gram=True):
+@partial(jax.jit, static_argnames=("activation", "via_gram", "ridge", "aux"))
+def span_steps(Z, B, b, X, G, a, Y, lam_rdi, sqrt_aux, eta, n_steps, activation, via_gram=True, ridge=True, aux=True):
     """``n_steps`` full-batch GD steps of K runs of the slide model at once, in the span of the training inputs
     (the one GD loop of the slide model: gd_train runs it with K = 1, ntklib.models.noisy_sweep with many).
 
@@ -207,7 +207,8 @@ def span_steps(Z, B, b, X, G, a, Y, lam_rdi, sqrt_aux, eta, n_steps, activation,
     lam_rdi B (dl/dW = D^T X), then B -= eta D, Z -= eta G D, b -= eta sqrt_aux r: the plain loss for
     lam_rdi = sqrt_aux = 0, RDI with ridge lam_rdi, AUX with sqrt_aux = sqrt(lam) (ntklib.models.noisy's losses).
     The product is G D (O(n^2 m), G = X X^T) with ``via_gram``, else X (X^T D) (O(n m d), what updating W costs:
-    cheaper when n > 2 d)."""
+    cheaper when n > 2 d). ``ridge=False`` / ``aux=False`` promise lam_rdi = 0 / sqrt_aux = 0 for every run and
+    drop those terms from the step (plain GD: two fewer passes over the (n, m) arrays per step)."""
     sigma, dsigma = activations.get(activation)
     ascaled = a / jnp.sqrt(jnp.asarray(Z.shape[2], Z.dtype))
     e3 = eta[:, None, None]
@@ -219,9 +220,13 @@ def span_steps(Z, B, b, X, G, a, Y, lam_rdi, sqrt_aux, eta, n_steps, activation,
 
     def step(_, state):
         Z, B, b = state
-        r = sigma(Z) @ ascaled + sqrt_aux[:, None] * b - Y                       # (K, n)
-        D = r[:, :, None] * dsigma(Z) * ascaled + lam_rdi[:, None, None] * B     # (K, n, m)
-        return Z - e3 * gram_times(D), B - e3 * D, b - (eta * sqrt_aux)[:, None] * r
+        r = sigma(Z) @ ascaled - Y                                               # (K, n)
+        if aux:
+            r = r + sqrt_aux[:, None] * b
+        D = r[:, :, None] * dsigma(Z) * ascaled                                  # (K, n, m)
+        if ridge:
+            D = D + lam_rdi[:, None, None] * B
+        return Z - e3 * gram_times(D), B - e3 * D, (b - (eta * sqrt_aux)[:, None] * r) if aux else b
 
     return jax.lax.fori_loop(0, n_steps, step, (Z, B, b))
 
@@ -290,7 +295,7 @@ def _gd_train(net, X, y, eta, steps, record_every, X_test, snapshot_steps, on_di
     for k in range(0, steps + 1, record_every):
         if k:
             Z, B, b = (v[0] for v in span_steps(Z[None], B[None], b, Xj, G, a, Y, zero, zero, eta_k, record_every,
-                                                net.activation, X.shape[0] <= 2 * X.shape[1]))
+                                                net.activation, X.shape[0] <= 2 * X.shape[1], ridge=False, aux=False))
             b = b[None]
         rec_steps.append(k)
         us.append(np.asarray(sigma(Z) @ a) * scale)
