@@ -82,6 +82,14 @@ def nonnegative(value, name: str) -> float:
     return value
 
 
+def momentum(value, name: str = "momentum") -> float:
+    """A heavy-ball momentum coefficient, in [0, 1) (at 1 or above the velocity never decays)."""
+    value = float(_scalar(value, name))
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
 def integer(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as a Python int: integers, and floats with a whole value (2.0), are accepted; 1.5, NaN, inf,
     strings and booleans are not (no silent rounding or truncation)."""

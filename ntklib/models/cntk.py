@@ -162,9 +162,7 @@ def train_cnn(X, y, X_test, n_classes: int, depth: int = 2, readout: str = "gap"
     width = _validate.positive_int(width, "width")
     steps = _validate.positive_int(steps, "steps")
     lr = _validate.positive(lr, "lr")
-    momentum = _validate.nonnegative(momentum, "momentum")
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    momentum = _validate.momentum(momentum)
     seed = _validate.seed(seed)
     record_every = _validate.nonnegative_int(record_every, "record_every")
     on_divergence = _validate.on_divergence(on_divergence)

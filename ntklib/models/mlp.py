@@ -193,9 +193,7 @@ def train_sgd(params, X, y, *, lr: float, epochs: int, seed: int, batch: int = 1
     epochs = _validate.positive_int(epochs, "epochs")
     check_every = _validate.positive_int(check_every, "check_every")
     lr = _validate.positive(lr, "lr")
-    momentum = _validate.nonnegative(momentum, "momentum")
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    momentum = _validate.momentum(momentum)
     seed = _validate.seed(seed)
     stop_loss = None if stop_loss is None else _validate.real(stop_loss, "stop_loss")
     on_divergence = _validate.on_divergence(on_divergence)

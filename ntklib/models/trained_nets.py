@@ -212,9 +212,7 @@ def train(X, labels, n_classes: int, *, depth: int = 2, width: int = 256, parame
     epochs = _validate.positive_int(epochs, "epochs")
     eval_every = _validate.positive_int(eval_every, "eval_every")
     batch = min(_validate.positive_int(batch_size, "batch_size"), n)
-    momentum = _validate._scalar(momentum, "momentum")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    momentum = _validate.momentum(momentum)
     k = max(len(L), *(np.size(v) for v in (lr, aux_lambda, seed)))
 
     def bcast(v, name):
