@@ -2,9 +2,11 @@
 in two parameterisations and with optional AUX variables. (ntklib.models.mlp is Section 1's JAX trainer for the
 standard parameterisation; this module adds what Section 4 compares.)
 
-Written in numpy with explicit backpropagation (checked against JAX autodiff in the tests): the nets here
-are small and each data set has its own shapes, so a compiled framework would spend more time compiling
-than training.
+Written in NumPy with explicit backpropagation (checked against JAX autodiff in the tests), not on optax like
+the other trainers: the nets here are small and every UCI data set and fold has its own shapes, so JAX would
+compile for each of them. Measured by ``make bench`` (section 5): the same 500 steps of momentum SGD take
+0.23 s in NumPy, 0.13 s in JAX + optax (ntklib.models.mlp.train_sgd) once compiled, and 8.2 s on a new shape
+(3 synthetic UCI-sized sets, a loaded 2-core machine); the UCI benchmark trains 1,440 such nets.
 
 - Parameterisations (Arora et al. 2020 compare both on UCI): ``"standard"``, z = h W + b with He
   initialisation W ~ N(0, 2 / fan_in) for hidden layers, N(0, 1 / fan_in) for the readout, b = 0 (He et al.
