@@ -103,15 +103,37 @@ def _check_params(params, name: str = "params"):
 
 
 def _draw(seed, sizes, sigma_w2, sigma_b2, bias):
-    """NumPy draws of one net, layer by layer (W_l then b_l), from default_rng(seed)."""
+    """NumPy draws of one net, layer by layer (W_l then b_l), from default_rng(seed); the variances are one number
+    or one per layer."""
     rng = np.random.default_rng(seed)
+    per_layer = lambda v: v if isinstance(v, (list, tuple)) else [v] * (len(sizes) - 1)
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layer = {"W": rng.standard_normal((n_in, n_out)) * np.sqrt(sigma_w2 / n_in)}
+    for n_in, n_out, sw2, sb2 in zip(sizes[:-1], sizes[1:], per_layer(sigma_w2), per_layer(sigma_b2)):
+        layer = {"W": rng.standard_normal((n_in, n_out)) * np.sqrt(sw2 / n_in)}
         if bias:
-            layer["b"] = rng.standard_normal(n_out) * np.sqrt(sigma_b2)
+            layer["b"] = rng.standard_normal(n_out) * np.sqrt(sb2)
         layers.append(layer)
     return layers
+
+
+def draw_layers(seed, sizes: Sequence[int], sigma_w2=2.0, sigma_b2=0.0) -> list[dict]:
+    """The draws of :func:`init_mlp` as float64 NumPy layers {"W": (n_{l-1}, n_l), "b": (n_l,)}, for trainers written
+    in NumPy (ntklib.models.trained_nets): W_l ~ N(0, sigma_w2 / n_{l-1}), b_l ~ N(0, sigma_b2), drawn W_l then b_l
+    from default_rng(seed). ``sigma_w2`` and ``sigma_b2`` are one number or a list with one per layer (e.g. gain 2
+    for the hidden layers and 1 for the read-out; sigma_w2 = n_{l-1} draws W_l ~ N(0, 1) exactly)."""
+    seed = _check_seed(seed)
+    sizes = _check_sizes(sizes)
+    n_layers = len(sizes) - 1
+    variances = []
+    for v, name, check in ((sigma_w2, "sigma_w2", _validate.positive), (sigma_b2, "sigma_b2", _validate.nonnegative)):
+        if isinstance(v, (list, tuple)):
+            if len(v) != n_layers:
+                raise ValueError(f"{name} must be a number or a list of {n_layers} (one per layer), got {len(v)} values")
+            v = [check(x, f"{name}[{i}]") for i, x in enumerate(v)]
+        else:
+            v = check(v, name)
+        variances.append(v)
+    return _draw(seed, sizes, *variances, True)
 
 
 def _group(layers, scan_hidden):

@@ -32,6 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits   # a scikit-learn dependency
 
 from .. import _validate
+from .deepnets import draw_layers
 
 PARAMETERIZATIONS = ("standard", "ntk")
 LOSSES = ("cce", "mse")
@@ -40,21 +41,19 @@ NTK_W_STD, NTK_B_STD = math.sqrt(2.0), 0.1
 
 def init_params(seed: int, d_in: int, d_out: int, depth: int, width: int, parameterization: str = "standard",
                 dtype=np.float32) -> list:
-    """[(W, b)] for ``depth`` hidden ReLU layers of ``width`` and a linear readout; W is (fan_in, fan_out)."""
+    """[(W, b)] for ``depth`` hidden ReLU layers of ``width`` and a linear readout; W is (fan_in, fan_out). The
+    draws are ntklib.models.deepnets.draw_layers' (the one MLP's): standard, W ~ N(0, gain / fan_in) with gain 2
+    (hidden) or 1 (readout) and b = 0; ntk, W, b ~ N(0, 1) (the scales are in the forward pass)."""
     _check_param(parameterization)
     seed = _validate.seed(seed)
     dtype = _validate.float_dtype(dtype)
     sizes = [_validate.positive_int(d_in, "d_in")] + [_validate.positive_int(width, "width")] * \
         _validate.positive_int(depth, "depth") + [_validate.positive_int(d_out, "d_out")]
-    rng = np.random.default_rng(seed)
-    params = []
-    for k, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
-        W, b = rng.standard_normal((fi, fo)), rng.standard_normal(fo)
-        if parameterization == "standard":
-            gain = 2.0 if k < len(sizes) - 2 else 1.0
-            W, b = W * math.sqrt(gain / fi), np.zeros(fo)
-        params.append((W.astype(dtype), b.astype(dtype)))
-    return params
+    if parameterization == "standard":
+        layers = draw_layers(seed, sizes, sigma_w2=[2.0] * depth + [1.0], sigma_b2=0.0)
+    else:
+        layers = draw_layers(seed, sizes, sigma_w2=[float(fi) for fi in sizes[:-1]], sigma_b2=1.0)
+    return [(l["W"].astype(dtype), l["b"].astype(dtype)) for l in layers]
 
 
 def _check_param(p):
