@@ -176,12 +176,14 @@ class TrainResult:
 def train(X, labels, n_classes: int, *, depth: int = 2, width: int = 256, parameterization: str = "standard",
           loss: str = "cce", lr=0.05, aux_lambda=0.0, seed=0, epochs: int = 100, batch_size: int = 128,
           momentum: float = 0.9, eval_sets: dict | None = None, eval_every: int = 1,
-          dtype=np.float32, on_divergence: str = "raise") -> list[TrainResult]:
+          dtype=np.float32, on_divergence: str = "raise", n_jobs: int | None = 1) -> list[TrainResult]:
     """Train one net per configuration by minibatch SGD with momentum and score it on ``eval_sets``.
 
     ``labels``: one label vector (n,) in 0..C-1, or k of them (k, n) (e.g. several noise levels); ``lr``,
     ``aux_lambda`` and ``seed`` are scalars or length-k lists (scalars broadcast). ``eval_sets`` maps a name to
-    (X, y) with clean labels, scored every ``eval_every`` epochs and after the last one.
+    (X, y) with clean labels, scored every ``eval_every`` epochs and after the last one. The configurations are
+    independent: they run in ``n_jobs`` joblib processes (None: one per CPU, ntklib.theory._fast.workers()), each
+    with one BLAS thread, so the results do not depend on ``n_jobs``.
 
     A run whose mean epoch loss becomes non-finite or exceeds 1e6 x max(its initial loss, 1) (or whose weights
     become non-finite) raises ``_validate.TrainingDiverged`` naming the epoch and the loss; with
@@ -254,15 +256,30 @@ def train(X, labels, n_classes: int, *, depth: int = 2, width: int = 256, parame
             raise ValueError(f"eval_sets[{name!r}] y must be 1-D with one label per row of its X ({Xv.shape[0]}), "
                              f"got shape {yv.shape}")
         evals[name] = (Xv, yv)
+    if n_jobs is None:
+        from ..theory._fast import workers
+        n_jobs = workers()
+    n_jobs = min(_validate.positive_int(n_jobs, "n_jobs"), k)
     eye = np.eye(C, dtype=dtype)
     marks = sorted({e for e in range(eval_every, epochs + 1, eval_every)} | {epochs})
-    with threadpool_limits(1):   # minibatch matmuls are small: one BLAS thread is faster, and far faster on a busy machine
-        return [_train_one(X, eye[L[j]], lrs[j], lams[j], seeds[j], depth, width, parameterization, loss, epochs,
-                           batch, momentum, evals, marks, dtype.type, on_divergence) for j in range(k)]
+    calls = [(X, eye[L[j]], lrs[j], lams[j], seeds[j], depth, width, parameterization, loss, epochs, batch, momentum,
+              evals, marks, dtype.type, on_divergence) for j in range(k)]
+    if n_jobs == 1:
+        return [_train_one(*c) for c in calls]
+    from joblib import Parallel, delayed
+    return Parallel(n_jobs=n_jobs)(delayed(_train_one)(*c) for c in calls)
 
 
 def _train_one(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum, evals, marks, dtype,
                on_divergence="raise"):
+    # minibatch matmuls are small: one BLAS thread is faster, and far faster on a busy machine
+    with threadpool_limits(1):
+        return _train_one_net(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum,
+                              evals, marks, dtype, on_divergence)
+
+
+def _train_one_net(X, Y, lr, lam, seed, depth, width, parameterization, loss, epochs, batch, momentum, evals, marks,
+                   dtype, on_divergence):
     n, C = Y.shape
     rng = np.random.default_rng(seed + 1)
     params = init_params(seed, X.shape[1], C, depth, width, parameterization, dtype)
