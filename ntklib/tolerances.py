@@ -19,6 +19,9 @@ CHOLESKY_PIVOT_RTOL = 1e-12
 # --- agreement tolerances used by the tests -------------------------------------------------
 # Two float64 evaluations of the same closed form (e.g. ntklib vs neural-tangents kernel_fn).
 CLOSED_FORM_ATOL = 1e-8
+# The same, relative: where a closed form takes arccos of a cosine within round-off of 1, that round-off (~1e-16)
+# becomes up to ~1e-8 of the result, and chunking or relabelling the inputs changes it.
+CLOSED_FORM_RTOL = 1e-8
 # ntklib's float32 path against its float64 path.
 FLOAT32_ATOL = 1e-5
 # ntklib's float32 kernels (ntklib.theory._fast) against the float64 closed forms, times max|K| (kernels scale with the
@@ -35,12 +38,125 @@ ODE_RTOL = 1e-6
 # Two float64 routes to the same linear-algebra quantity (Cholesky vs eigendecomposition vs explicit inverse, e.g.
 # y^T H^-1 y), relative: round-off times the condition number of the small, well-conditioned test kernels.
 LINALG_RTOL = 1e-9
+# The same, absolute, for O(1) quantities (labels, predictions, unit eigenvectors; times a scale where not O(1)).
+LINALG_ATOL = 1e-9
 # A float32 eigendecomposition (LAPACK ssyevd) against float64: eigenvalues agree to this times lambda_max, and
 # Theorem 4's quantities built from them (cumulative projection mass, loss curves / ||y||^2) to this many times it.
 EIG_FLOAT32_RTOL = 1e-5
 # Training counts as diverged when its loss is not finite or exceeds this factor times max(loss at step 0, 1):
 # GD with a stable step never increases the loss that much; an unstable one grows it geometrically.
 DIVERGED_LOSS_FACTOR = 1e6
+
+# --- test-only agreement tolerances (tests/*.py take every tolerance from here; tests/test_tolerances.py) ---------
+# Float64 round-off: two float64 computations of the same quantity differ by round-off only (eps = 2.2e-16), more the
+# more arithmetic separates them. Values are O(1) unless the test multiplies the tolerance by a scale such as max|K|.
+# The same arithmetic reorganised (tiles, chunks, groups of kernels, a block of a larger matrix, a copy): a few ulps.
+ULP_ATOL = 1e-15
+ULP_RTOL = 1e-14
+# A few operations apart (one optimiser step, an output that cancels to 0, H against H^T, two implementations of a
+# short formula): ~50 ulps of 1.
+FEW_OPS_ATOL = 1e-14
+# Tens of operations or a sum of hundreds of terms (one GD step against autodiff, an empirical NTK summed over 300
+# hidden units in any chunking, a kernel's exact diagonal): ~500 ulps of 1.
+ROUNDOFF_TIGHT_ATOL = 1e-13
+ROUNDOFF_TIGHT_RTOL = 1e-13
+# The default for a float64 identity: up to ~10^3 operations or a few hundred GD steps of a small model (a closed form
+# against its loop, JAX against NumPy, a small solve), the slack of a bound, or 0 and 1 up to round-off.
+ROUNDOFF_ATOL = 1e-12
+ROUNDOFF_RTOL = 1e-12
+# Two routes through more arithmetic (JAX's fused autodiff against NumPy or an explicit Jacobian over several layers,
+# a spectral formula against literal iteration, batched against unbatched convolutions): products over layers
+# and differently ordered sums of large terms (measured <= 5e-13 relative).
+ROUTES_RTOL = 1e-10
+# Two routes through 20-200 GD steps of a small float64 net, or literal GD against its closed form: round-off
+# accumulates over the steps.
+GD_RTOL = 1e-9
+# The literal float64 arccos recursions (kernels._*_reference, gntk._relu_layer) where cos = 1 (diagonal, duplicate
+# inputs): arccos(1 - eps) = 2e-8, so they are off by ~1e-8 relative there; the fast paths are exact.
+ARCCOS_RTOL = 1e-7
+# An absolute floor that excuses only values near float64 underflow (normal numbers end at 2.2e-308), where results
+# lose relative precision; also the floor of a scale that may be 0.
+UNDERFLOW_ATOL = 1e-300
+
+# Convergence. A linear iteration or flow run until its slowest mode has contracted far below round-off (4,000 GD
+# steps, gradient flow at t = 1e7) against its limit from a solve: round-off times cond(H) (measured < 1e-14).
+CONVERGED_ATOL = 1e-8
+# Kernel regression with ridge 1e-3 on a singular kernel fits the distinct training labels to ~ridge / lambda_min of
+# the rest (measured 2.6e-3).
+SMALL_RIDGE_FIT_ATOL = 0.05
+# scipy.optimize.minimize_scalar (Brent, xtol 1.5e-8) locates the minimum of a smooth O(1) function to ~1e-8.
+MINIMIZE_SCALAR_ATOL = 1e-7
+
+# Float32 (eps = 1.2e-7).
+# One float32 rounding of an exactly representable result (e.g. the ReLU kernel's diagonal 1/2).
+FLOAT32_ULP_RTOL = 1e-7
+# A few float32 operations on O(1) values, or float64 values stored as float32: several ulps.
+FLOAT32_ROUNDOFF_RTOL = 1e-6
+FLOAT32_ROUNDOFF_ATOL = 1e-6
+# Float32 kernels of near-duplicate inputs (x ~ z), per ReLU layer, times max|K|: arccos turns the rounding of cos ~ 1
+# (~1e-7) into ~sqrt(2e-7) / (2 pi) ~ 7e-5.
+NEAR_DUPLICATE_FLOAT32_RTOL = 1e-4
+# _fast.asin's polynomial in float64 and float32: within 2 ulp of pi/2, its largest value.
+ASIN_FLOAT64_ATOL = 4.5e-16
+ASIN_FLOAT32_ATOL = 2.4e-7
+
+# Finite differences and step sizes.
+# A central difference with step h ~ 1e-6..1e-5 against the exact derivative of an O(1) quantity: truncation
+# h^2 ~ 1e-12..1e-10 plus cancellation eps / h ~ 1e-10 (measured <= 1.5e-9).
+FD_ATOL = 1e-7
+# Theta(x, x) = ||grad f||^2 with grad f itself by central differences (step 1e-5), relative (measured ~1e-11).
+FD_RTOL = 1e-6
+# A remainder first order in a step h (one-step NTK change over lr, GD's ODE residual, linearised against real
+# training) is below this factor times the smallest h tested: its constant is O(1) in these tests.
+FIRST_ORDER_FACTOR = 10
+# The exponent of a deterministic power law in the step (a Taylor remainder's order), fitted in log-log over one to
+# three decades: higher-order terms move the slope by ~2e-3 (measured).
+EXPONENT_FIT_ATOL = 0.1
+# A function against its leading-order form at a small argument, where the next term is ~1e-13 relative
+# (flip_probability at R = 1e-6: R^2 / 6).
+LEADING_ORDER_RTOL = 1e-9
+
+# ODE integration (dynamics.integrate: scipy's DOP853).
+# The solver tolerance the tests ask for where they compare with tight bounds.
+ODE_SOLVER_RTOL = 1e-12
+# The integrator's global error over the test horizons, as a multiple of its tolerance rtol (measured below 1 x rtol).
+ODE_GLOBAL_ERROR_FACTOR = 1e3
+# Squared residuals from dynamics.integrate at its default rtol = 1e-10 against the spectral closed form:
+# ODE_GLOBAL_ERROR_FACTOR times that tolerance (measured 1.5e-10 relative).
+ODE_LOSS_RTOL = 1e-7
+# networks.ode_residual in float64 with JAX's x64 off, against a NumPy float64 reference: the residual is ~4e-7 at
+# eta = 1e-3; float32 round-off of (u_{k+1} - u_k) / eta (~1e-7 / eta) would exceed this, float64's is far below.
+ODE_RESIDUAL_RTOL = 1e-3
+# The trapezoid rule on GD's recorded times integrates a smooth residual norm to ~1e-4 relative.
+TRAPEZOID_RTOL = 1e-3
+
+# Statistics on a fixed seed where a tolerance in standard errors (MC_SIGMAS) does not apply directly.
+# A Monte Carlo mean of empirical kernels within this fraction of max|K|, besides the MC_SIGMAS z-test (which a large
+# spread would pass).
+MC_MEAN_RTOL = 0.1
+# Sample variance of >= 10^4 initial weights against the initialiser's variance: relative standard error sqrt(2/n)
+# <= 1.3%, so this is >= 3.9 standard errors (measured <= 1%).
+INIT_VARIANCE_RTOL = 0.05
+# Output variance over 400 inputs of one standard- and one NTK-parameterised random net of width 2,000: equal in
+# distribution, but each is a single draw (measured 13% apart).
+OUTPUT_VARIANCE_RTOL = 0.25
+# Mean of 4 empirical NTKs of width-2,048 ReLU nets against the infinite-width kernel (the atol times max|K|): each
+# net's kernel fluctuates by ~1/sqrt(2048) = 2% (measured 42% of these tolerances).
+FINITE_WIDTH_RTOL = 0.05
+FINITE_WIDTH_ATOL = 0.02
+# Empirical label-flip frequencies from 50,000 labels per class against their probabilities: standard error <= 0.0021,
+# so this is >= 4.8 standard errors (measured 0.0025).
+LABEL_FLIP_FREQUENCY_ATOL = 0.01
+
+# Single experiments.
+# Du et al.'s Lemma 3.2 union bound over its exact value, against the approximation 1 - 1/(2n) (which drops the
+# overlaps of the events) with 2e6 Monte Carlo samples (measured 0.004 apart).
+DU2019_UNION_RATIO_ATOL = 0.05
+# theorem6_optimal_alpha against the argmin over a 30,001-point grid of alpha in [-1, 2]: two grid steps.
+THEOREM6_ALPHA_ATOL = 2e-4
+# The UCI files (Fernandez-Delgado et al.) store standardised features to 6 significant digits: column means and
+# standard deviations are 0 and 1 to ~5e-6 (measured 4.4e-6).
+UCI_FILE_PRECISION_ATOL = 1e-5
 
 # --- 02a_jacot2018 (Jacot et al. 2018 at the paper's scale; ntklib.models.jacot) -----------------------------------
 # Statistics over 5-10 initialisations: a standard deviation from k samples is off by ~1/sqrt(2(k-1)) = 24-35%.

@@ -22,8 +22,8 @@ def test_cntk_is_the_mean_empirical_ntk_of_the_trained_architecture(rng, readout
     init_fn, apply_fn, _ = cntk.architecture(2, readout, width=256, n_out=1)
     emp = nt.empirical_ntk_fn(apply_fn, trace_axes=(-1,))
     E = np.stack([np.asarray(emp(X, None, init_fn(jax.random.PRNGKey(s), X.shape)[1])) for s in range(12)])
-    z = np.abs(E.mean(0) - K) / (E.std(0) / np.sqrt(len(E)) + 1e-12)
-    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < 0.1 * np.abs(K).max()
+    z = np.abs(E.mean(0) - K) / (E.std(0) / np.sqrt(len(E)) + tol.ROUNDOFF_ATOL)
+    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < tol.MC_MEAN_RTOL * np.abs(K).max()
 
 
 def _own_cnn(params, x, readout):
@@ -62,7 +62,7 @@ def test_cntk_matches_monte_carlo_of_an_independent_cnn(rng, readout):
         E.append(J @ J.T)
     E = np.stack(E)
     z = np.abs(E.mean(0) - K) / (E.std(0, ddof=1) / np.sqrt(draws))
-    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < 0.1 * np.abs(K).max()
+    assert z.max() < tol.MC_SIGMAS and np.abs(E.mean(0) - K).max() < tol.MC_MEAN_RTOL * np.abs(K).max()
     # and the test can tell kernels apart: the other readout's kernel is far outside the Monte Carlo error
     other = cntk.ntk(X, None, depth=2, readout="gap" if readout == "vanilla" else "vanilla", batch_size=0)
     assert (np.abs(E.mean(0) - other) / (E.std(0, ddof=1) / np.sqrt(draws))).max() > 3 * tol.MC_SIGMAS
@@ -70,7 +70,7 @@ def test_cntk_matches_monte_carlo_of_an_independent_cnn(rng, readout):
 
 def test_batched_kernel_equals_unbatched(rng):
     X, Z = rng.standard_normal((4, 4, 4, 1)), rng.standard_normal((2, 4, 4, 1))
-    np.testing.assert_allclose(cntk.ntk(Z, X, 1, "gap", batch_size=2), cntk.ntk(Z, X, 1, "gap", batch_size=0), rtol=1e-10)
+    np.testing.assert_allclose(cntk.ntk(Z, X, 1, "gap", batch_size=2), cntk.ntk(Z, X, 1, "gap", batch_size=0), rtol=tol.ROUTES_RTOL)
     with pytest.raises(ValueError, match="divide"):
         cntk.ntk(Z, X, 1, "gap", batch_size=3)
     # the training Gram from its upper blocks equals the unbatched kernel, for both readouts. Its diagonal blocks
@@ -85,8 +85,8 @@ def test_prepare_images():
     imgs = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)
     X, mu, sd = cntk.prepare_images(imgs, pool=2)
     assert X.shape == (2, 2, 2, 1)
-    np.testing.assert_allclose(X.mean(), 0, atol=1e-12)
-    np.testing.assert_allclose(X.std(), 1, atol=1e-12)
+    np.testing.assert_allclose(X.mean(), 0, atol=tol.ROUNDOFF_ATOL)
+    np.testing.assert_allclose(X.std(), 1, atol=tol.ROUNDOFF_ATOL)
     pooled = imgs.reshape(2, 2, 2, 2, 2).mean(axis=(2, 4)) / 255.0
     np.testing.assert_allclose(X[..., 0], (pooled - mu) / sd)
     with pytest.raises(ValueError, match="divide"):
@@ -122,7 +122,7 @@ def test_train_cnn_step_is_heavy_ball_momentum():
     p, w, v = {"w": jnp.asarray(w0)}, w0.copy(), np.zeros(3)
     for _ in range(3):
         p, state, value = step(p, state)
-        assert float(value) == pytest.approx(0.5 * np.sum((w - c) ** 2), rel=1e-12)   # the loss before the step
+        assert float(value) == pytest.approx(0.5 * np.sum((w - c) ** 2), rel=tol.ROUNDOFF_RTOL)   # the loss before the step
         v = 0.9 * v + (w - c)
         w = w - 0.1 * v
-    np.testing.assert_allclose(np.asarray(p["w"]), w, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(p["w"]), w, rtol=tol.ROUNDOFF_RTOL)

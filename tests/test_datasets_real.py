@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import ntklib.datasets as D
+from ntklib import tolerances as tol
 from ntklib.datasets import _registry
 
 from conftest import data_absent
@@ -68,8 +69,8 @@ def test_two_class_mnist(root):
     require("mnist", root)
     d = D.two_class("mnist", n_train=500, n_test=200, seed=0, data_dir=root, download=False)
     assert d.X_train.shape == (500, 784) and d.X_test.shape == (200, 784)
-    np.testing.assert_allclose(np.linalg.norm(d.X_train, axis=1), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(np.linalg.norm(d.X_test, axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(d.X_train, axis=1), 1.0, rtol=tol.ROUNDOFF_RTOL)
+    np.testing.assert_allclose(np.linalg.norm(d.X_test, axis=1), 1.0, rtol=tol.ROUNDOFF_RTOL)
     _, train_labels = D.load_mnist("train", data_dir=root, download=False)
     np.testing.assert_array_equal(d.y_train, 2.0 * train_labels[d.train_idx] - 1.0)  # 0 -> -1, 1 -> +1
     assert set(np.unique(d.y_test)) == {-1.0, 1.0}
@@ -148,8 +149,8 @@ def test_uci_all_90_benchmark_sets(uci90):
         assert n <= 5000 and ds.X_test is None, name  # Arora et al.'s selection rule
         assert np.bincount(ds.y, minlength=ds.n_classes).min() > 0, name
         # Features are standardised column-wise (mean 0, sd 1): a misaligned column would show.
-        np.testing.assert_allclose(ds.X.mean(axis=0), 0, atol=1e-5, err_msg=name)
-        np.testing.assert_allclose(ds.X.std(axis=0, ddof=1), 1, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(ds.X.mean(axis=0), 0, atol=tol.UCI_FILE_PRECISION_ATOL, err_msg=name)
+        np.testing.assert_allclose(ds.X.std(axis=0, ddof=1), 1, atol=tol.UCI_FILE_PRECISION_ATOL, err_msg=name)
         assert len(ds.folds) == 4, name
         for _, test in ds.folds:  # the loader checked that each pair partitions 0..n-1
             assert abs(len(test) - n / 4) <= 0.5, name  # a quarter, rounded either way

@@ -24,7 +24,7 @@ def _scale(K):
 
 # --- the polynomial arcsine ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype,atol", [(np.float64, 4.5e-16), (np.float32, 2.4e-7)])
+@pytest.mark.parametrize("dtype,atol", [(np.float64, tol.ASIN_FLOAT64_ATOL), (np.float32, tol.ASIN_FLOAT32_ATOL)])
 def test_asin_polynomial_is_accurate_to_two_ulp(dtype, atol):
     c = np.concatenate([np.linspace(-1, 1, 400_001), [-1, -0.5, 0.5, 1, np.nextafter(0.5, 1), 1e-30, -1e-30]])
     c = c.astype(dtype)
@@ -71,7 +71,7 @@ def test_two_layer_matches_neural_tangents_in_float32(rng, activation):
     off = ~np.eye(len(X), dtype=bool)  # nt's float32 relu diagonal is off by up to ~1e-4; ntklib's is exact (below)
     np.testing.assert_allclose(got[off], nt32[off], atol=2 * tol.KERNEL_FLOAT32_RTOL * _scale(got), rtol=0)
     exact = 0.5 if activation == "relu" else 1 / np.sqrt(3)        # c = 1: (pi - 0) / (2 pi) and (4 - 1)^(-1/2)
-    np.testing.assert_allclose(np.diag(got), exact, rtol=1e-6)
+    np.testing.assert_allclose(np.diag(got), exact, rtol=tol.FLOAT32_ROUNDOFF_RTOL)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -86,7 +86,7 @@ def test_two_layer_diagonal_and_duplicates_are_exact_in_float32(seed):
     X = sphere(rng, n, d).astype(np.float32)
     X[7] = X[3]
     H = kernels.ntk_two_layer(X)
-    np.testing.assert_allclose(np.diag(H), 0.5, rtol=1e-7)
+    np.testing.assert_allclose(np.diag(H), 0.5, rtol=tol.FLOAT32_ULP_RTOL)
     np.testing.assert_array_equal(H[3], H[7])
 
 
@@ -107,11 +107,11 @@ def test_fc_relu_matches_reference_and_exact_diagonal(rng, small_tiles, depth, n
     off = ~np.eye(len(X), dtype=bool)
     # Off the diagonal the two agree to round-off; on it the literal recursion is off by up to ~1e-8
     # relative (cos = 1 - 1e-16 gives theta = 1.5e-8), and the fast path is exact:
-    np.testing.assert_allclose(ntk[off], ref_ntk[off], atol=1e-12 * _scale(ref_ntk), rtol=0)
-    np.testing.assert_allclose(nngp[off], ref_nngp[off], atol=1e-12 * _scale(ref_nngp), rtol=0)
+    np.testing.assert_allclose(ntk[off], ref_ntk[off], atol=tol.ROUNDOFF_RTOL * _scale(ref_ntk), rtol=0)
+    np.testing.assert_allclose(nngp[off], ref_nngp[off], atol=tol.ROUNDOFF_RTOL * _scale(ref_nngp), rtol=0)
     exact_ntk, exact_nngp = _exact_diagonal(X, depth, n_fixed)
-    np.testing.assert_allclose(np.diag(ntk), exact_ntk, rtol=1e-13)
-    np.testing.assert_allclose(np.diag(nngp), exact_nngp, rtol=1e-13)
+    np.testing.assert_allclose(np.diag(ntk), exact_ntk, rtol=tol.ROUNDOFF_TIGHT_RTOL)
+    np.testing.assert_allclose(np.diag(nngp), exact_nngp, rtol=tol.ROUNDOFF_TIGHT_RTOL)
     np.testing.assert_array_equal(ntk, ntk.T)
     ntk32, nngp32 = kernels.fc_relu_ntk(X, depth=depth, n_fixed=n_fixed, return_nngp=True, dtype=np.float32)
     assert ntk32.dtype == nngp32.dtype == np.float32
@@ -146,7 +146,7 @@ def test_fc_relu_matches_neural_tangents_in_float32(rng):
     np.testing.assert_allclose(got[off], nt32[off], atol=2 * tol.KERNEL_FLOAT32_RTOL * _scale(got), rtol=0)
     # On the diagonal nt's float32 value is off by up to ~1e-4 relative (arccos of a cosine rounded to
     # 1 - 6e-8); ntklib's is exact: NTK = (depth + 1) q with q = 2 ||x||^2 / d.
-    np.testing.assert_allclose(np.diag(got), _exact_diagonal(X.astype(np.float64), 3)[0], rtol=1e-6)
+    np.testing.assert_allclose(np.diag(got), _exact_diagonal(X.astype(np.float64), 3)[0], rtol=tol.FLOAT32_ROUNDOFF_RTOL)
 
 
 def test_fc_relu_zero_input_row_without_bias(small_tiles):
@@ -157,7 +157,7 @@ def test_fc_relu_zero_input_row_without_bias(small_tiles):
         ref = kernels._fc_relu_ntk_reference(X, Z, depth=3, return_nngp=True)
         for g, r in zip(got, ref):
             assert np.all(np.isfinite(g))
-            np.testing.assert_allclose(g, r, atol=1e-8 * _scale(r), rtol=0)
+            np.testing.assert_allclose(g, r, atol=tol.CLOSED_FORM_ATOL * _scale(r), rtol=0)
 
 
 def test_float32_near_duplicates_cost_at_most_sqrt_eps_per_layer(rng):
@@ -168,7 +168,7 @@ def test_float32_near_duplicates_cost_at_most_sqrt_eps_per_layer(rng):
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     depth = 3
     err = np.abs(kernels.fc_relu_ntk(X, Z, depth, dtype=np.float32) - kernels.fc_relu_ntk(X, Z, depth))
-    assert err.max() <= depth * 1e-4 * _scale(kernels.fc_relu_ntk(X, Z, depth))
+    assert err.max() <= depth * tol.NEAR_DUPLICATE_FLOAT32_RTOL * _scale(kernels.fc_relu_ntk(X, Z, depth))
 
 
 unit_rows = st.tuples(st.integers(1, 40), st.integers(1, 40), st.integers(2, 12), st.integers(0, 2**31 - 1))
@@ -189,8 +189,8 @@ def test_fc_relu_fast_equals_reference_for_any_shape_and_tiling(sizes, depth, n_
         _fast.TILE = old
     ref = kernels._fc_relu_ntk_reference(X, Z, depth, 1.4, b_std, n_fixed)
     assert got.shape == ref.shape and got.dtype == np.float64
-    # 1e-7 relative covers the reference's own diagonal round-off (see above); off-diagonal agreement is ~1e-15.
-    np.testing.assert_allclose(got, ref, atol=1e-7 * max(_scale(ref), 1e-300), rtol=0)
+    # ARCCOS_RTOL relative covers the reference's own diagonal round-off (see above); off-diagonal agreement is ~1e-15.
+    np.testing.assert_allclose(got, ref, atol=tol.ARCCOS_RTOL * max(_scale(ref), tol.UNDERFLOW_ATOL), rtol=0)
     if Z is None:
         np.testing.assert_array_equal(got, got.T)
 
@@ -206,10 +206,10 @@ def test_empirical_matches_reference(rng, activation, a_init, cross):
     ref = kernels._empirical_reference(W, net.a, X, Z, activation)
     for chunk in (7, 300, 4096):      # chunks of hidden units: the sum must not depend on them
         got = _fast.empirical_two_layer(W, net.a, X, Z, activation, np.float64, chunk=chunk)
-        np.testing.assert_allclose(got, ref, atol=1e-13, rtol=0)
+        np.testing.assert_allclose(got, ref, atol=tol.ROUNDOFF_TIGHT_ATOL, rtol=0)
     got = kernels.empirical_ntk_two_layer(W, net.a, X, Z, activation)
     assert got.dtype == np.float64
-    np.testing.assert_allclose(got, ref, atol=1e-13, rtol=0)
+    np.testing.assert_allclose(got, ref, atol=tol.ROUNDOFF_TIGHT_ATOL, rtol=0)
     if Z is None:
         np.testing.assert_array_equal(got, got.T)
 
@@ -251,9 +251,9 @@ def test_float64_even_when_jax_x64_is_off(rng, small_tiles):
         emp = kernels.empirical_ntk_two_layer(net.W, net.a, X, activation="erf")
     assert got.dtype == H.dtype == emp.dtype == np.float64
     off = ~np.eye(len(X), dtype=bool)
-    np.testing.assert_allclose(got[off], ref[off], atol=1e-14, rtol=0)
+    np.testing.assert_allclose(got[off], ref[off], atol=tol.FEW_OPS_ATOL, rtol=0)
     np.testing.assert_allclose(H, kernels._ntk_two_layer_reference(X), atol=tol.CLOSED_FORM_ATOL, rtol=0)
-    np.testing.assert_allclose(emp, kernels._empirical_reference(net.W, net.a, X, activation="erf"), atol=1e-14, rtol=0)
+    np.testing.assert_allclose(emp, kernels._empirical_reference(net.W, net.a, X, activation="erf"), atol=tol.FEW_OPS_ATOL, rtol=0)
 
 
 # --- every depth from one recursion (fc_relu_ntk_all, behind ntklib.experiments.uci_benchmark) ----------------------
@@ -271,20 +271,20 @@ def test_fc_relu_all_depths_match_reference_per_depth(rng, small_tiles, b_std, c
     same = np.all(X[:, None, :] == Z_[None, :, :], axis=2)
     allk = kernels.fc_relu_ntk_all(X, Z, 4, 1.3, b_std)
     assert list(allk) == [(D, f) for D in range(5) for f in range(D + 1)]
-    np.testing.assert_allclose(allk[0, 0], 1.3**2 * X @ Z_.T / 6 + b_std**2, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(allk[0, 0], 1.3**2 * X @ Z_.T / 6 + b_std**2, rtol=tol.ROUNDOFF_RTOL, atol=tol.FEW_OPS_ATOL)
     for (D, f), K in allk.items():
         if D == 0:
             continue
         ref = kernels._fc_relu_ntk_reference(X, Z, D, 1.3, b_std, f)
-        np.testing.assert_allclose(K[~same], ref[~same], atol=1e-12 * _scale(ref), rtol=0, err_msg=str((D, f)))
-        np.testing.assert_allclose(K[same], ref[same], rtol=1e-7, err_msg=str((D, f)))
+        np.testing.assert_allclose(K[~same], ref[~same], atol=tol.ROUNDOFF_RTOL * _scale(ref), rtol=0, err_msg=str((D, f)))
+        np.testing.assert_allclose(K[same], ref[same], rtol=tol.ARCCOS_RTOL, err_msg=str((D, f)))
         # and it is fc_relu_ntk itself (the same fused recursion), to the last few ulp
-        np.testing.assert_allclose(K, kernels.fc_relu_ntk(X, Z, D, 1.3, b_std, f), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(K, kernels.fc_relu_ntk(X, Z, D, 1.3, b_std, f), rtol=tol.ROUNDOFF_TIGHT_RTOL, atol=tol.ULP_ATOL)
         if Z is None:
             np.testing.assert_array_equal(K, K.T)
     # with every layer but the readout fixed, the NTK is the NNGP
     _, nngp = kernels.fc_relu_ntk(X, Z, 4, 1.3, b_std, return_nngp=True)
-    np.testing.assert_allclose(allk[4, 4], nngp, rtol=1e-13)
+    np.testing.assert_allclose(allk[4, 4], nngp, rtol=tol.ROUNDOFF_TIGHT_RTOL)
 
 
 def test_fc_relu_all_float32_and_bad_input(rng):
@@ -308,4 +308,4 @@ def test_fc_relu_all_subset_of_keys(rng, small_tiles):
     some = kernels.fc_relu_ntk_all(X, max_depth=4, keys=[(4, 1), (0, 0), (2, 2)])
     assert list(some) == [(0, 0), (2, 2), (4, 1)]                  # in the order of the full result
     for k, K in some.items():
-        np.testing.assert_allclose(K, full[k], rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(K, full[k], rtol=tol.ULP_RTOL, atol=tol.ULP_ATOL)

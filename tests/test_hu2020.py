@@ -103,7 +103,7 @@ def test_flip_fraction_flips_exactly_the_rate(rng):
     assert not np.array_equal(noisy_sweep.flip_fraction(y, 0.3, 1), noisy_sweep.flip_fraction(y, 0.3, 2))
     # the flipped positions are uniform: each position is flipped about p of the time over seeds
     freq = np.mean([noisy_sweep.flip_fraction(y, 0.3, s) != y for s in range(400)], axis=0)
-    assert abs(freq.mean() - round(0.3 * 101) / 101) < 1e-12
+    assert abs(freq.mean() - round(0.3 * 101) / 101) < tol.ROUNDOFF_ATOL
     assert np.abs(freq - freq.mean()).max() < tol.MC_SIGMAS * np.sqrt(0.3 * 0.7 / 400)
     with pytest.raises(ValueError, match="-1/\\+1"):
         noisy_sweep.flip_fraction([0, 1, 1], 0.2, 0)
@@ -139,8 +139,8 @@ def test_stable_step_is_the_stability_limit_of_the_linear_recursion(rng):
         return alpha
 
     sol = np.linalg.solve(H + lam * np.eye(8), y)
-    np.testing.assert_allclose(run(noisy_sweep.stable_step(lmax, lam, 0.99)), sol, atol=1e-8)
-    assert np.abs(run(1.01 * noisy_sweep.stable_step(lmax, lam, 0.999999), 3000)).max() > 1e6
+    np.testing.assert_allclose(run(noisy_sweep.stable_step(lmax, lam, 0.99)), sol, atol=tol.CONVERGED_ATOL)
+    assert np.abs(run(1.01 * noisy_sweep.stable_step(lmax, lam, 0.999999), 3000)).max() > tol.DIVERGED_LOSS_FACTOR
     with pytest.raises(ValueError, match="fraction"):
         noisy_sweep.stable_step(lmax, lam, 1.0)
     with pytest.raises(ValueError, match="lambda_max"):
@@ -163,7 +163,7 @@ def test_convergence_steps_bound_every_mode_of_the_linear_recursion(rng, fractio
     for _ in range(k):
         alpha = alpha - eta * ((H + lam * np.eye(6)) @ alpha - y)
         ratios.append(np.abs(V.T @ (alpha - sol)) / np.abs(V.T @ sol))
-    assert ratios[-1].max() <= np.exp(-decay) * (1 + 1e-9)
+    assert ratios[-1].max() <= np.exp(-decay) * (1 + tol.LINALG_RTOL)
     if k > 1:
         assert ratios[-2].max() > np.exp(-decay)
     with pytest.raises(ValueError, match="does not converge"):

@@ -9,16 +9,11 @@ import pytest
 import scipy.linalg
 from conftest import needs_nt
 
-from ntklib.tolerances import CLOSED_FORM_ATOL, MC_SIGMAS
+from ntklib import tolerances as tol
 from ntklib.theory import kernels
 from ntklib.models import deepnets as dn
 from ntklib.models import evolution as ev
 from ntklib.models import jacot
-
-# Two float64 evaluations of the same quantity by different routes (summation order only).
-ROUNDOFF_RTOL = 1e-10
-# Two routes through 20-200 GD steps of a small float64 net: round-off accumulates over the steps.
-GD_RTOL = 1e-9
 
 
 def _circle(n, rng):
@@ -39,8 +34,8 @@ def test_limit_kernels_are_their_recursion_as_neural_tangents_computes_it(rng, h
                                   stax.Dense(1, W_std=1.0, b_std=beta))
     k = kernel_fn(X, Z, ("ntk", "nngp"))
     ntk, nngp = kernels.fc_relu_ntk(X, Z, depth=hidden, W_std=1.0, b_std=beta, return_nngp=True)
-    np.testing.assert_allclose(ntk, np.asarray(k.ntk), atol=CLOSED_FORM_ATOL)
-    np.testing.assert_allclose(nngp, np.asarray(k.nngp), atol=CLOSED_FORM_ATOL)
+    np.testing.assert_allclose(ntk, np.asarray(k.ntk), atol=tol.CLOSED_FORM_ATOL)
+    np.testing.assert_allclose(nngp, np.asarray(k.nngp), atol=tol.CLOSED_FORM_ATOL)
 
 
 def test_network_matches_its_limit_kernels_on_average(rng):
@@ -59,7 +54,7 @@ def test_network_matches_its_limit_kernels_on_average(rng):
     FF = F[:, :, None] * F[:, None, :]
     for samples, ref in ((K, ntk), (FF, nngp)):
         se = samples.std(axis=0, ddof=1) / np.sqrt(draws)
-        assert np.all(np.abs(samples.mean(axis=0) - ref) <= MC_SIGMAS * se)
+        assert np.all(np.abs(samples.mean(axis=0) - ref) <= tol.MC_SIGMAS * se)
 
 
 def test_network_is_their_recursion_written_out(rng):
@@ -71,8 +66,8 @@ def test_network_is_their_recursion_written_out(rng):
         W, b = np.asarray(layer["W"]), np.asarray(layer["b"])
         z = h @ W / np.sqrt(W.shape[0]) + 0.1 * b
         h = np.maximum(z, 0) if i < len(p) - 1 else z
-    np.testing.assert_allclose(np.asarray(jacot.ntk_mlp_apply(p, X)), h, rtol=ROUNDOFF_RTOL)
-    np.testing.assert_allclose(np.asarray(jacot.ntk_mlp_apply(p, X[0])), h[0], rtol=ROUNDOFF_RTOL)
+    np.testing.assert_allclose(np.asarray(jacot.ntk_mlp_apply(p, X)), h, rtol=tol.ROUTES_RTOL)
+    np.testing.assert_allclose(np.asarray(jacot.ntk_mlp_apply(p, X[0])), h[0], rtol=tol.ROUTES_RTOL)
 
 
 def test_init_is_standard_normal_deterministic_and_per_layer():
@@ -82,7 +77,7 @@ def test_init_is_standard_normal_deterministic_and_per_layer():
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         assert a.dtype == jnp.float32
     W = np.asarray(p[1]["W"]).ravel()
-    assert abs(W.mean()) < MC_SIGMAS / np.sqrt(W.size) and abs(W.var() - 1) < MC_SIGMAS * np.sqrt(2 / W.size)
+    assert abs(W.mean()) < tol.MC_SIGMAS / np.sqrt(W.size) and abs(W.var() - 1) < tol.MC_SIGMAS * np.sqrt(2 / W.size)
     assert [l["W"].shape for l in p] == [(30, 40), (40, 50), (50, 1)]
     other = jacot.init_ntk_mlp((1, 3), (30, 40, 50, 1), dtype=np.float32)
     assert not np.allclose(np.asarray(p[1]["W"]), np.asarray(other[1]["W"]))
@@ -95,8 +90,8 @@ def test_layerwise_ntk_equals_the_jacobian_contraction(rng, sizes):
     for beta in (0.1, 1.0):
         apply = lambda q, X, beta=beta: jacot.ntk_mlp_apply(q, X, beta)
         np.testing.assert_allclose(jacot.ntk_mlp_ntk(p, X1, X2, beta=beta), ev.empirical_ntk(apply, p, X1, X2),
-                                   rtol=ROUNDOFF_RTOL)
-    np.testing.assert_allclose(jacot.ntk_mlp_ntk(p, X1), ev.empirical_ntk(jacot.ntk_mlp_apply, p, X1), rtol=ROUNDOFF_RTOL)
+                                   rtol=tol.ROUTES_RTOL)
+    np.testing.assert_allclose(jacot.ntk_mlp_ntk(p, X1), ev.empirical_ntk(jacot.ntk_mlp_apply, p, X1), rtol=tol.ROUTES_RTOL)
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -112,10 +107,10 @@ def test_train_gd_is_gradient_descent_by_autodiff(rng, sizes, factored):
     run = jacot.train_gd(p, X, Y, lr, steps, beta=0.3, factored=factored)
     ref = dn.train(jacot.ntk_mlp_apply, p, X, Y, optimizer=dn.SGD(lr), steps=steps, loss="mse", record_every=1,
                    apply_args=(0.3,), callback=lambda s, q: np.asarray(jacot.ntk_mlp_apply(q, X, 0.3)))
-    np.testing.assert_allclose(run.outputs, np.array(ref.records), rtol=GD_RTOL, atol=1e-13)
-    np.testing.assert_allclose(run.loss[:-1], ref.batch_loss, rtol=GD_RTOL)
+    np.testing.assert_allclose(run.outputs, np.array(ref.records), rtol=tol.GD_RTOL, atol=tol.ROUNDOFF_TIGHT_ATOL)
+    np.testing.assert_allclose(run.loss[:-1], ref.batch_loss, rtol=tol.GD_RTOL)
     for a, b in zip(jax.tree_util.tree_leaves(run.params), jax.tree_util.tree_leaves(ref.final)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=GD_RTOL, atol=1e-13)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol.GD_RTOL, atol=tol.ROUNDOFF_TIGHT_ATOL)
 
 
 def test_train_gd_chooses_factored_updates_for_wide_nets(rng):
@@ -123,7 +118,7 @@ def test_train_gd_chooses_factored_updates_for_wide_nets(rng):
     p = jacot.init_ntk_mlp(1, (2, 200, 200, 1))
     X, y = rng.standard_normal((3, 2)), rng.standard_normal(3)
     a, b = jacot.train_gd(p, X, y, 1.0, 10, factored=True), jacot.train_gd(p, X, y, 1.0, 10, factored=False)
-    np.testing.assert_allclose(a.outputs, b.outputs, rtol=GD_RTOL, atol=1e-13)
+    np.testing.assert_allclose(a.outputs, b.outputs, rtol=tol.GD_RTOL, atol=tol.ROUNDOFF_TIGHT_ATOL)
     assert jacot.train_gd(p, X, y, 1.0, 0).outputs.shape == (1, 3, 1)
 
 
@@ -147,8 +142,8 @@ def test_limiting_gaussian_equals_neural_tangents_ensemble_prediction(rng, t):
     ref = predict(t=t, x_test=Xs, get="ntk", compute_cov=True)
     ours = jacot.limiting_gaussian(*_kernels(X, Xs), y, t=t)
     scale = np.abs(np.asarray(ref.covariance)).max()
-    np.testing.assert_allclose(ours.mean, np.asarray(ref.mean)[:, 0], atol=1e-7)
-    np.testing.assert_allclose(ours.cov, np.asarray(ref.covariance), atol=1e-7 * max(scale, 1.0))
+    np.testing.assert_allclose(ours.mean, np.asarray(ref.mean)[:, 0], atol=tol.CLOSED_FORM_ATOL)
+    np.testing.assert_allclose(ours.cov, np.asarray(ref.covariance), atol=tol.CLOSED_FORM_ATOL * max(scale, 1.0))
 
 
 @pytest.mark.parametrize("t", [None, 40.0])
@@ -167,22 +162,22 @@ def test_limiting_gaussian_is_kernel_gradient_descent_on_gaussian_initial_functi
     ft = (np.hstack([f0, np.ones((draws, 1))]) @ E.T)[:, N:N + m]
     ours = jacot.limiting_gaussian(T[N:, :N], T[:N, :N], S[N:, N:], S[N:, :N], S[:N, :N], y, t=t)
     sd = np.sqrt(np.diag(ours.cov))
-    assert np.all(np.abs(ft.mean(axis=0) - ours.mean) <= MC_SIGMAS * sd / np.sqrt(draws))
+    assert np.all(np.abs(ft.mean(axis=0) - ours.mean) <= tol.MC_SIGMAS * sd / np.sqrt(draws))
     emp = np.cov(ft, rowvar=False)
     se = np.sqrt((ours.cov ** 2 + np.outer(np.diag(ours.cov), np.diag(ours.cov))) / draws)   # Gaussian 2nd moments
-    assert np.all(np.abs(emp - ours.cov) <= MC_SIGMAS * se + 1e-12)
+    assert np.all(np.abs(emp - ours.cov) <= tol.MC_SIGMAS * se + tol.ROUNDOFF_ATOL)
 
 
 def test_limiting_gaussian_vanishes_at_the_data_and_its_percentiles(rng):
     X, y = _circle(4, rng), rng.standard_normal(4)
     g = jacot.limiting_gaussian(*_kernels(X, X), y)
-    np.testing.assert_allclose(g.mean, y, atol=1e-9)
-    assert np.abs(g.cov).max() < 1e-9
+    np.testing.assert_allclose(g.mean, y, atol=tol.LINALG_ATOL)
+    assert np.abs(g.cov).max() < tol.LINALG_ATOL
     Xs = _circle(6, rng)
     g = jacot.limiting_gaussian(*_kernels(X, Xs), y)
-    np.testing.assert_allclose(g.percentile(50), g.mean, rtol=ROUNDOFF_RTOL)
-    np.testing.assert_allclose(g.percentile(90) - g.mean, 1.2815515655446004 * g.std, rtol=1e-12)
-    np.testing.assert_allclose(g.percentile(10) - g.mean, -(g.percentile(90) - g.mean), rtol=1e-12)
+    np.testing.assert_allclose(g.percentile(50), g.mean, rtol=tol.ROUTES_RTOL)
+    np.testing.assert_allclose(g.percentile(90) - g.mean, 1.2815515655446004 * g.std, rtol=tol.ROUNDOFF_RTOL)
+    np.testing.assert_allclose(g.percentile(10) - g.mean, -(g.percentile(90) - g.mean), rtol=tol.ROUNDOFF_RTOL)
 
 
 # ------------------------------------------------------------------------------------------------ kernel PCA
@@ -200,12 +195,12 @@ def test_kernel_pca_matches_power_iteration_and_predicts_linear_gd(rng):
             v = P @ v
             v /= np.linalg.norm(v)
         lam_pi.append(v @ P @ v)
-        np.testing.assert_allclose(np.abs(v * np.sqrt(N)), np.abs(pca.values[:, i]), atol=1e-6)
+        np.testing.assert_allclose(np.abs(v * np.sqrt(N)), np.abs(pca.values[:, i]), atol=tol.LINALG_ATOL)
         P = P - lam_pi[-1] * np.outer(v, v)
-    np.testing.assert_allclose(pca.lam, lam_pi, rtol=1e-8)
+    np.testing.assert_allclose(pca.lam, lam_pi, rtol=tol.LINALG_RTOL)
     # orthonormal in L2(p_in), exact on the data under extend(), and the mean of each is >= 0
-    np.testing.assert_allclose(pca.coefficients(pca.values.T), np.eye(3), atol=1e-12)
-    np.testing.assert_allclose(pca.extend(K), pca.values, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pca.coefficients(pca.values.T), np.eye(3), atol=tol.ROUNDOFF_ATOL)
+    np.testing.assert_allclose(pca.extend(K), pca.values, rtol=tol.LINALG_RTOL, atol=tol.ROUNDOFF_ATOL)
     assert np.all(pca.values.mean(axis=0) >= 0)
     # the error along f^(i) under GD on the linear model r <- r - lr (K/N) r, simulated step by step
     r0, lr, steps = rng.standard_normal(N), 0.5, np.arange(0, 41, 10)
@@ -214,7 +209,8 @@ def test_kernel_pca_matches_power_iteration_and_predicts_linear_gd(rng):
         if k in steps:
             out.append(pca.coefficients(r))
         r = r - lr * (K / N) @ r
-    np.testing.assert_allclose(np.array(out), pca.gd_decay(lr, steps) * pca.coefficients(r0), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(np.array(out), pca.gd_decay(lr, steps) * pca.coefficients(r0), rtol=tol.GD_RTOL,
+                               atol=tol.ROUNDOFF_TIGHT_ATOL)
 
 
 # ------------------------------------------------------------------------------------------------ bad input
@@ -288,13 +284,13 @@ def test_linearised_outputs_are_the_taylor_model_trained_by_the_same_steps(rng):
     B = pool[idx].reshape(-1, 2)
     K = jacot.ntk_mlp_ntk(p, B)
     f0 = np.asarray(jacot.ntk_mlp_apply(p, B))[:, 0].reshape(steps, N)
-    np.testing.assert_allclose(jacot.linearised_outputs(K, f0, y[idx], lr), ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(jacot.linearised_outputs(K, f0, y[idx], lr), ref, rtol=tol.GD_RTOL, atol=tol.ROUNDOFF_ATOL)
     X = pool[:N]
     KX = jacot.ntk_mlp_ntk(p, X)
     fX = np.asarray(jacot.ntk_mlp_apply(p, X))[:, 0]
     same = jacot.linearised_outputs(np.kron(np.ones((steps, steps)), KX), np.tile(fX, (steps, 1)),
                                     np.tile(y[:N], (steps, 1)), lr)
-    np.testing.assert_allclose(same, dynamics.gd_solution(KX / N, y[:N], lr, np.arange(steps), fX), rtol=1e-10)
+    np.testing.assert_allclose(same, dynamics.gd_solution(KX / N, y[:N], lr, np.arange(steps), fX), rtol=tol.ROUTES_RTOL)
 
 
 def test_train_gd_on_per_step_batches_is_sgd_by_autodiff(rng):
@@ -307,10 +303,10 @@ def test_train_gd_on_per_step_batches_is_sgd_by_autodiff(rng):
     ref = dn.train(jacot.ntk_mlp_apply, p, pool, y, optimizer=dn.SGD(lr), steps=steps, loss="mse", batch_size=N,
                    seed=9, record_every=1, callback=lambda s, q: q)
     outs = np.array([np.asarray(jacot.ntk_mlp_apply(ref.records[s], pool[idx[s]]))[:, 0] for s in range(steps)])
-    np.testing.assert_allclose(run.outputs[:steps, :, 0], outs, rtol=GD_RTOL, atol=1e-13)
-    np.testing.assert_allclose(run.loss[:steps], ref.batch_loss, rtol=GD_RTOL)
+    np.testing.assert_allclose(run.outputs[:steps, :, 0], outs, rtol=tol.GD_RTOL, atol=tol.ROUNDOFF_TIGHT_ATOL)
+    np.testing.assert_allclose(run.loss[:steps], ref.batch_loss, rtol=tol.GD_RTOL)
     np.testing.assert_allclose(run.outputs[steps, :, 0], np.asarray(jacot.ntk_mlp_apply(ref.final, pool[idx[-1]]))[:, 0],
-                               rtol=GD_RTOL)
+                               rtol=tol.GD_RTOL)
     with pytest.raises(ValueError, match="batches but steps"):
         jacot.train_gd(p, pool[idx], y[idx], lr, steps + 1)
     with pytest.raises(ValueError, match="K must be"):

@@ -39,8 +39,8 @@ def test_fc_relu_matches_neural_tangents(rng, depth, b_std, W_std):
     _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std, b))
     k = kernel_fn(Z, X, ("ntk", "nngp"))
     ntk, nngp = kernels.fc_relu_ntk(Z, X, depth, W_std, b_std, return_nngp=True)
-    np.testing.assert_allclose(ntk, np.asarray(k.ntk), atol=tol.CLOSED_FORM_ATOL, rtol=1e-12)
-    np.testing.assert_allclose(nngp, np.asarray(k.nngp), atol=tol.CLOSED_FORM_ATOL, rtol=1e-12)
+    np.testing.assert_allclose(ntk, np.asarray(k.ntk), atol=tol.CLOSED_FORM_ATOL, rtol=tol.ROUNDOFF_RTOL)
+    np.testing.assert_allclose(nngp, np.asarray(k.nngp), atol=tol.CLOSED_FORM_ATOL, rtol=tol.ROUNDOFF_RTOL)
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf"])
@@ -52,8 +52,9 @@ def test_two_layer_matches_monte_carlo(rng, activation, a_init):
     terms = (X @ X.T)[None] * np.einsum("ri,rj->rij", *(2 * [_dsigma(activation, X @ net.W.T).T * net.a[:, None]]))
     se = terms.std(axis=0) / np.sqrt(net.width)
     H_mc = kernels.empirical_ntk_two_layer(net.W, net.a, X, activation=activation)
-    np.testing.assert_allclose(H_mc, terms.mean(axis=0), atol=1e-12)
-    assert np.all(np.abs(H_mc - kernels.ntk_two_layer(X, activation=activation, a_init=a_init)) <= tol.MC_SIGMAS * se + 1e-12)
+    np.testing.assert_allclose(H_mc, terms.mean(axis=0), atol=tol.ROUNDOFF_ATOL)
+    H = kernels.ntk_two_layer(X, activation=activation, a_init=a_init)
+    assert np.all(np.abs(H_mc - H) <= tol.MC_SIGMAS * se + tol.ROUNDOFF_ATOL)
 
 
 def _dsigma(activation, z):
@@ -96,7 +97,8 @@ def test_fc_relu_fixed_layers_matches_wide_net_jacobian(rng):
             est.append(sum(np.asarray(J[l]).reshape(n, -1) @ np.asarray(J[l]).reshape(n, -1).T
                            for l in range(n_fixed, depth + 1)))
         exact = kernels.fc_relu_ntk(X, None, depth, W_std, 0.0, n_fixed=n_fixed)
-        np.testing.assert_allclose(np.mean(est, axis=0), exact, rtol=0.05, atol=0.02 * np.abs(exact).max())
+        np.testing.assert_allclose(np.mean(est, axis=0), exact, rtol=tol.FINITE_WIDTH_RTOL,
+                                   atol=tol.FINITE_WIDTH_ATOL * np.abs(exact).max())
 
 
 unit_rows = st.integers(1, 8).flatmap(lambda n: st.integers(2, 6).flatmap(
@@ -108,22 +110,22 @@ def test_two_layer_kernel_is_symmetric_psd(X, activation):
     H = kernels.ntk_two_layer(X, activation=activation)
     assert H.shape == (len(X), len(X))
     np.testing.assert_array_equal(H, H.T)
-    assert np.linalg.eigvalsh(H).min() >= -1e-12 * max(1.0, np.abs(H).max())
+    assert np.linalg.eigvalsh(H).min() >= -tol.ROUNDOFF_RTOL * max(1.0, np.abs(H).max())
 
 
 @given(X=unit_rows, depth=st.integers(1, 5), n_fixed=st.integers(0, 5))
 def test_fc_relu_kernel_is_symmetric_psd(X, depth, n_fixed):
     n_fixed = min(n_fixed, depth)
     H = kernels.fc_relu_ntk(X, depth=depth, n_fixed=n_fixed)
-    np.testing.assert_allclose(H, H.T, atol=1e-14)
-    assert np.linalg.eigvalsh(H).min() >= -1e-10 * np.abs(H).max()
+    np.testing.assert_allclose(H, H.T, atol=tol.FEW_OPS_ATOL)
+    assert np.linalg.eigvalsh(H).min() >= -tol.ROUNDOFF_RTOL * np.abs(H).max()
 
 
 def test_cross_kernel_shape_and_consistency(rng):
     X, Z = sphere(rng, 6, 3), sphere(rng, 2, 3)
     K = kernels.ntk_two_layer(Z, X)
     assert K.shape == (2, 6)
-    np.testing.assert_allclose(K, kernels.ntk_two_layer(np.vstack([Z, X]))[:2, 2:], atol=1e-15)
+    np.testing.assert_allclose(K, kernels.ntk_two_layer(np.vstack([Z, X]))[:2, 2:], atol=tol.ULP_ATOL)
 
 
 def test_relu_diagonal_is_one_half():
@@ -134,4 +136,4 @@ def test_relu_diagonal_is_one_half():
 
 def test_uniform_output_weights_scale_kernel_by_one_third(rng):
     X = sphere(rng, 4, 3)
-    np.testing.assert_allclose(kernels.ntk_two_layer(X, a_init="uniform"), kernels.ntk_two_layer(X) / 3, atol=1e-15)
+    np.testing.assert_allclose(kernels.ntk_two_layer(X, a_init="uniform"), kernels.ntk_two_layer(X) / 3, atol=tol.ULP_ATOL)

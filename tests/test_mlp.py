@@ -3,14 +3,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ntklib import tolerances as tol
 from ntklib.models import mlp
 
 
 def test_init_shapes_and_he_scaling():
     p = mlp.init_classifier(0, 50, [4000], 3)
     assert [layer["W"].shape for layer in p] == [(50, 4000), (4000, 3)] and mlp.n_params(p) == 50 * 4000 + 4000 + 4000 * 3 + 3
-    assert np.var(np.asarray(p[0]["W"])) == pytest.approx(2 / 50, rel=0.05)    # He: 2 / fan_in
-    assert np.var(np.asarray(p[1]["W"])) == pytest.approx(1 / 4000, rel=0.05)  # output layer: 1 / fan_in
+    assert np.var(np.asarray(p[0]["W"])) == pytest.approx(2 / 50, rel=tol.INIT_VARIANCE_RTOL)    # He: 2 / fan_in
+    assert np.var(np.asarray(p[1]["W"])) == pytest.approx(1 / 4000, rel=tol.INIT_VARIANCE_RTOL)  # output layer: 1 / fan_in
     assert not np.asarray(p[0]["b"]).any()
 
 
@@ -20,7 +21,7 @@ def test_cross_entropy_matches_numpy():
     X, y = rng.standard_normal((9, 5)), rng.integers(0, 4, 9)
     h = np.maximum(X @ np.asarray(p[0]["W"]), 0) @ np.asarray(p[1]["W"])
     ref = np.mean(np.log(np.exp(h).sum(1)) - h[np.arange(9), y])
-    assert float(mlp.cross_entropy(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(ref, rel=1e-10)
+    assert float(mlp.cross_entropy(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(ref, rel=tol.ROUTES_RTOL)
 
 
 def test_sgd_memorises_random_labels_and_is_deterministic():
@@ -39,8 +40,8 @@ def test_sgd_memorises_random_labels_and_is_deterministic():
 def test_standardize_images():
     Z = mlp.standardize_images(np.arange(2 * 3 * 3).reshape(2, 3, 3))
     assert Z.shape == (2, 9) and Z.dtype == np.float32
-    np.testing.assert_allclose(Z.mean(1), 0, atol=1e-6)
-    np.testing.assert_allclose(Z.std(1), 1, atol=1e-6)
+    np.testing.assert_allclose(Z.mean(1), 0, atol=tol.FLOAT32_ROUNDOFF_ATOL)
+    np.testing.assert_allclose(Z.std(1), 1, atol=tol.FLOAT32_ROUNDOFF_ATOL)
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -71,5 +72,5 @@ def test_train_sgd_is_heavy_ball_momentum_on_softmax_regression():
         P /= P.sum(1, keepdims=True)
         vW, vb = mu * vW + X.T @ (P - Y) / 12, mu * vb + (P - Y).mean(0)
         W, b = W - lr * vW, b - lr * vb
-    np.testing.assert_allclose(np.asarray(run.params[0]["W"]), W, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(np.asarray(run.params[0]["b"]), b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(run.params[0]["W"]), W, rtol=tol.ROUTES_RTOL, atol=tol.ROUNDOFF_ATOL)
+    np.testing.assert_allclose(np.asarray(run.params[0]["b"]), b, rtol=tol.ROUTES_RTOL, atol=tol.ROUNDOFF_ATOL)

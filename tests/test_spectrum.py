@@ -20,7 +20,7 @@ def test_projections_sum_to_the_squared_norm_and_are_ordered(setup):
     H, y, u0 = setup
     lam, V = spectrum.eigendecomposition(H)
     assert np.all(np.diff(lam) <= 0)
-    np.testing.assert_allclose(V @ np.diag(lam) @ V.T, H, atol=1e-12)
+    np.testing.assert_allclose(V @ np.diag(lam) @ V.T, H, atol=tol.ROUNDOFF_ATOL)
     np.testing.assert_allclose(spectrum.projections(H, y).sum(), y @ y)
     np.testing.assert_allclose(spectrum.projections(H, y, u0).sum(), (y - u0) @ (y - u0))
 
@@ -30,7 +30,7 @@ def test_flow_loss_matches_integrated_dynamics(setup):
     t = np.linspace(0, 15, 7)
     for start in (None, u0):
         u = dynamics.integrate(H, y, t, start)
-        np.testing.assert_allclose(spectrum.predicted_loss_flow(H, y, t, start), ((u - y) ** 2).sum(axis=1), rtol=1e-7)
+        np.testing.assert_allclose(spectrum.predicted_loss_flow(H, y, t, start), ((u - y) ** 2).sum(axis=1), rtol=tol.ODE_LOSS_RTOL)
 
 
 def test_gd_loss_matches_literal_iteration(setup):
@@ -39,14 +39,14 @@ def test_gd_loss_matches_literal_iteration(setup):
     for _ in range(30):
         losses.append(((u - y) ** 2).sum())
         u = u - eta * H @ (u - y)
-    np.testing.assert_allclose(spectrum.predicted_loss_gd(H, y, eta, range(30), u0), losses, rtol=1e-10)
+    np.testing.assert_allclose(spectrum.predicted_loss_gd(H, y, eta, range(30), u0), losses, rtol=tol.ROUTES_RTOL)
 
 
 def test_label_on_one_eigenvector_decays_at_its_rate(setup):
     H, _, _ = setup
     lam, V = spectrum.eigendecomposition(H)
     t = np.array([0.0, 1.0, 3.0])
-    np.testing.assert_allclose(spectrum.predicted_loss_flow(H, V[:, 2], t), np.exp(-2 * lam[2] * t), rtol=1e-10)
+    np.testing.assert_allclose(spectrum.predicted_loss_flow(H, V[:, 2], t), np.exp(-2 * lam[2] * t), rtol=tol.ROUTES_RTOL)
 
 
 def test_bounds_closed_cases():
@@ -130,7 +130,7 @@ def test_bound_for_every_prefix_from_one_factor(mid):
     np.testing.assert_allclose(bounds.generalization_bound_prefixes(H, y, ns),
                                [bounds.generalization_bound(H[:n, :n], y[:n]) for n in ns], rtol=tol.LINALG_RTOL)
     chol = bounds.cholesky(H)
-    np.testing.assert_allclose(chol.leading(17).L, np.linalg.cholesky(H[:17, :17]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(chol.leading(17).L, np.linalg.cholesky(H[:17, :17]), rtol=tol.ROUNDOFF_RTOL, atol=tol.FEW_OPS_ATOL)
     with pytest.raises(ValueError, match="sample sizes"):
         bounds.rkhs_norm_sq_prefixes(H, y, [0, 5])
     with pytest.raises(ValueError, match="sample sizes"):

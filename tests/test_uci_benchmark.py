@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from ntklib import datasets
+from ntklib import datasets, tolerances as tol
 from ntklib.theory import kernels
 from ntklib.experiments import uci_benchmark as ub
 
@@ -20,15 +20,15 @@ def test_ntk_family_is_fc_relu_ntk(rng):
     assert [k for k, _ in fam] == [(L, f) for L in range(1, 6) for f in range(L)]       # 15 kernels, grid order
     for (L, f), K in fam:
         ref = 2.0 * X @ X.T / 6 if L == 1 else kernels.fc_relu_ntk(X, depth=L - 1, n_fixed=f)
-        np.testing.assert_allclose(K, ref, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(K, ref, rtol=tol.ARCCOS_RTOL, atol=tol.ROUNDOFF_ATOL)
     # with every layer but the top fixed, the NTK is the NNGP of the net (only the readout is trained)
     _, nngp = kernels.fc_relu_ntk(X, depth=4, return_nngp=True)
-    np.testing.assert_allclose(dict(fam)[5, 4], nngp, rtol=1e-7)
+    np.testing.assert_allclose(dict(fam)[5, 4], nngp, rtol=tol.ARCCOS_RTOL)
     # a memory cap computes the family in groups (one kernel per pass here): the same kernels, in the same order
     capped = list(ub.ntk_kernel_family(X, 5, max_bytes=8 * 25**2 * 2))
     assert [k for k, _ in capped] == [k for k, _ in fam]
     for (_, K), (_, K2) in zip(fam, capped):
-        np.testing.assert_allclose(K2, K, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(K2, K, rtol=tol.ULP_RTOL, atol=tol.ULP_ATOL)
 
 
 def test_metrics_on_a_hand_made_table():
@@ -113,7 +113,7 @@ def test_kernel_cache_round_trip(tmp_path, rng):
     assert len(list(tmp_path.glob("ntk-*.npz"))) == 1
     for (k1, K1), (k2, K2) in zip(first, second):
         assert k1 == k2
-        np.testing.assert_allclose(K1, K2, rtol=1e-6)       # stored as float32
+        np.testing.assert_allclose(K1, K2, rtol=tol.FLOAT32_ROUNDOFF_RTOL)       # stored as float32
     # the key is the data's content (and the parameters and code version), not its shape or name
     Y = X.copy()
     Y[3, 1] += 1e-9
