@@ -39,3 +39,11 @@ def test_bench_uci_protocol_against_plain_sklearn(tmp_path):
     rows = [r for r in out.read_text().splitlines() if r.startswith("| ntklib |") or r.startswith("| plain |")]
     assert len(rows) == 2 and all(r.split("|")[2].strip() not in ("", "-") for r in rows), rows
     assert rows[0].split("|")[4].strip() not in ("", "-")          # the ratio to plain is filled in
+
+
+def test_bench_trainers_numpy_against_jax(tmp_path):
+    out = tmp_path / "bench.md"
+    text = run_bench("--sections", "trainers", "--uci-sizes", "30", "--repeat", "1", "--out", str(out))
+    assert "Agreement checks: all passed" in text
+    rows = [r for r in out.read_text().splitlines() if r.startswith(("| numpy", "| jax+optax"))]
+    assert len(rows) == 3 and all(r.split("|")[2].strip() not in ("", "-") for r in rows), rows

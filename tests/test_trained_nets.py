@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from ntklib import tolerances as tol
-from ntklib.models import trained_nets as tn
+from ntklib._jaxcompat import enable_x64
+from ntklib.models import deepnets, trained_nets as tn
 
 
 def _jax_loss(params, X, Y, parameterization, loss, b_aux, sqrt_lam):
@@ -39,6 +40,36 @@ def test_backprop_matches_autodiff(rng, parameterization, loss):
         np.testing.assert_allclose(gW, rW, atol=tol.ROUNDOFF_ATOL)
         np.testing.assert_allclose(gb, rb, atol=tol.ROUNDOFF_ATOL)
     np.testing.assert_allclose(g_aux, ref_b, atol=tol.ROUNDOFF_ATOL)
+
+
+@pytest.mark.parametrize("parameterization", ["standard", "ntk"])
+def test_forward_is_the_one_mlp(rng, parameterization):
+    # trained_nets' net is deepnets' MLP (ntklib.models.deepnets.mlp_apply, JAX): the same draws (draw_layers)
+    # and the same function; the ntk parameterisation's W_std = sqrt(2) of the hidden layers folded into W, its
+    # bias scale into beta
+    params = tn.init_params(3, 6, 4, 3, 16, parameterization, dtype=np.float64)
+    sizes = [6, 16, 16, 16, 4]
+    gains = [2.0, 2.0, 2.0, 1.0] if parameterization == "standard" else [float(n) for n in sizes[:-1]]
+    draws = deepnets.draw_layers(3, sizes, sigma_w2=gains, sigma_b2=0.0 if parameterization == "standard" else 1.0)
+    for (W, b), layer in zip(params, draws):
+        np.testing.assert_array_equal(W, layer["W"])
+        np.testing.assert_array_equal(b, layer["b"])
+    w_std = [tn.NTK_W_STD] * 3 + [1.0] if parameterization == "ntk" else [1.0] * 4
+    jp = tuple({"W": jnp.asarray(W * s), "b": jnp.asarray(b)} for (W, b), s in zip(params, w_std))
+    X = rng.standard_normal((9, 6))
+    with enable_x64():
+        ref = deepnets.mlp_apply(jp, jnp.asarray(X), parameterization, tn.NTK_B_STD)
+    np.testing.assert_allclose(tn.forward(params, X, parameterization), ref, rtol=tol.ROUNDOFF_RTOL)
+
+
+def test_results_do_not_depend_on_n_jobs(rng):
+    X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    kw = dict(depth=1, width=32, lr=0.05, aux_lambda=[0.0, 1.0, 3.0], seed=[1, 2, 3], epochs=5, batch_size=8,
+              eval_sets={"train": (X, y)})
+    one, two = tn.train(X, y, 3, n_jobs=1, **kw), tn.train(X, y, 3, n_jobs=2, **kw)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a.train_loss, b.train_loss)
+        np.testing.assert_array_equal(a.params[-1][0], b.params[-1][0])
 
 
 def test_initialisations():
