@@ -9,8 +9,8 @@ growing width (Neyshabur et al. 2018). Both use the standard parameterisation an
 with g = 2 for hidden layers (He initialisation) and g = 1 for the output layer, trained by SGD with
 heavy-ball momentum, v <- mu v + grad, w <- w - lr v (optax.sgd(lr, momentum=mu)), on minibatches drawn
 without replacement each epoch (the last incomplete batch of an epoch is dropped). Everything is seeded:
-the same seed gives the same run. The net is ntklib.models.deepnets' MLP (its parameter format and forward
-pass); only the initialisation (He, drawn with jax.random) and the classification training are this module's.
+the same seed gives the same run. The net is ntklib.models.deepnets' MLP (its draws, parameter format and
+forward pass); only the classification training is this module's.
 """
 from __future__ import annotations
 
@@ -29,24 +29,20 @@ from . import deepnets
 
 def init_classifier(seed: int, d_in: int, hidden: list[int] | tuple[int, ...], n_out: int, dtype=jnp.float32):
     """He-initialised classifier (module docstring): W_l ~ N(0, 2 / fan_in) for hidden layers, N(0, 1 / fan_in) for
-    the read-out, b_l = 0, drawn with jax.random from PRNGKey(seed). Returns deepnets' parameter format, a tuple of
-    {"W": (fan_in, fan_out), "b": (fan_out,)} layers, whose forward pass is deepnets.mlp_apply."""
+    the read-out, b_l = 0, drawn by deepnets.draw_layers (the one MLP's draws, from default_rng(seed)). Returns
+    deepnets' parameter format, a tuple of {"W": (fan_in, fan_out), "b": (fan_out,)} layers, whose forward pass is
+    deepnets.mlp_apply."""
     seed = _validate.seed(seed)
     if isinstance(hidden, (str, bytes)) or not np.iterable(hidden):
         raise TypeError(f"hidden must be a list of hidden-layer widths (e.g. [512]), got {hidden!r}")
     sizes = [_validate.positive_int(d_in, "d_in"), *(_validate.positive_int(h, "hidden width") for h in hidden),
              _validate.positive_int(n_out, "n_out")]
     dtype = _validate.float_dtype(dtype)
-    _validate.memory(_validate.nbytes(*[(a, b) for a, b in zip(sizes[:-1], sizes[1:])], dtype=dtype) * 2,
+    _validate.memory(_validate.nbytes(*[(a, b) for a, b in zip(sizes[:-1], sizes[1:])], dtype=np.float64) * 2,
                      f"init_classifier with layer sizes {sizes}")
-    with x64_for(dtype):                # float64 parameters are drawn in float64 whatever JAX's global x64 flag
-        keys = jax.random.split(jax.random.PRNGKey(seed), len(sizes) - 1)
-        params = []
-        for layer, (key, fan_in, fan_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
-            gain = 1.0 if layer == len(sizes) - 2 else 2.0
-            W = jax.random.normal(key, (fan_in, fan_out), dtype) * jnp.sqrt(gain / fan_in).astype(dtype)
-            params.append({"W": W, "b": jnp.zeros(fan_out, dtype)})
-    return tuple(params)
+    layers = deepnets.draw_layers(seed, sizes, sigma_w2=[2.0] * (len(sizes) - 2) + [1.0], sigma_b2=0.0)
+    with x64_for(dtype):                # float64 parameters stay float64 whatever JAX's global x64 flag
+        return tuple({"W": jnp.asarray(l["W"], dtype), "b": jnp.zeros(l["b"].shape, dtype)} for l in layers)
 
 
 def _structure(params) -> list[int]:
