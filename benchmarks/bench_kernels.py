@@ -235,6 +235,13 @@ def worker_solve(n, repeat):
     rows.append(dict(case="kernel_regression", seconds=t, peak_mb=rss, err=err, tol=1e-8, ok=bool(err <= 1e-8)))
     t, rss = timed(lambda: np.linalg.eigh(H), 1)[:2]
     rows.append(dict(case="eigh (LAPACK)", seconds=t, peak_mb=rss))
+    # Section 3's spectrum at n = 10,000: float32 (ssyevd) through spectrum.eigendecomposition against LAPACK alone
+    H32 = H.astype(np.float32)
+    t, rss = timed(lambda: np.linalg.eigh(H32), 1)[:2]
+    rows.append(dict(case="eigh float32 (LAPACK)", seconds=t, peak_mb=rss))
+    del H32
+    t, rss = timed(lambda: spectrum.eigendecomposition(H, dtype=np.float32), 1)[:2]
+    rows.append(dict(case="eigendecomposition float32", seconds=t, peak_mb=rss))
     eta = 1.0 / np.abs(H).sum(axis=1).max()       # <= 1 / lambda_max (Gershgorin): GD is stable
     steps = np.arange(0, 41, 10)
     t, rss, loss = timed(lambda: spectrum.predicted_loss_gd(H, y, eta, steps), 1)
@@ -487,14 +494,17 @@ def section_solve(args, report, failures):
     report.append("kernel_regression = ntklib.theory.regression.kernel_regression (validation, symmetry check, Cholesky with the "
                   "pivot check, solve); predicted_loss_gd = ntklib.theory.spectrum.predicted_loss_gd; their floors are LAPACK's "
                   "Cholesky solve and one `np.linalg.eigh`. err: max |prediction - y| at training points (interpolation), "
-                  "and the loss curve's max gap to the literal GD iteration / initial loss.\n")
+                  "and the loss curve's max gap to the literal GD iteration / initial loss. eigendecomposition float32 = "
+                  "ntklib.theory.spectrum.eigendecomposition(H, dtype=np.float32) (Section 3's spectrum: the cast, "
+                  "ssyevd, sorting, clipping), its floor LAPACK's ssyevd on the float32 matrix.\n")
     report.append("| n | case | seconds | / floor | peak RSS MB | err [tol] |")
     report.append("|---|---|---|---|---|---|")
     for n in args.solve_sizes:
         rows = run_worker("solve", args.timeout, n=n, repeat=args.repeat)
         by = {r["case"]: r for r in rows}
         for r in rows:
-            floor = by.get("cholesky (LAPACK)" if r["case"] == "kernel_regression" else "eigh (LAPACK)", {}).get("seconds")
+            floor = by.get({"kernel_regression": "cholesky (LAPACK)", "eigendecomposition float32": "eigh float32 (LAPACK)"}
+                           .get(r["case"], "eigh (LAPACK)"), {}).get("seconds")
             if "error" in r or ("ok" in r and not r["ok"]):
                 failures.append(f"solve n={n} {r['case']}: {r.get('error', r.get('err'))}")
             s = r.get("seconds")
@@ -611,7 +621,8 @@ def main(argv=None) -> int:
     p.add_argument("--widths", type=int, nargs="+", default=[1000, 10000, 100000], help="m for section 2")
     p.add_argument("--emp-n", type=int, nargs="+", default=[1000, 300],
                    help="n for section 2 (at n = 1000 nt fits in memory only for m = 1000, float32)")
-    p.add_argument("--solve-sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000], help="n for section 3")
+    p.add_argument("--solve-sizes", type=int, nargs="+", default=[1000, 2000, 4000, 10_000],
+                   help="n for section 3 (10,000: Section 3's spectrum at the paper's n)")
     p.add_argument("--uci-sizes", type=int, nargs="+", default=[100, 300, 1000, 2000],
                    help="n of the synthetic data sets for sections 4 and 5 (the UCI protocol, the trainers)")
     p.add_argument("--repeat", type=int, default=3, help="runs per case; the minimum is reported")
