@@ -276,12 +276,13 @@ def _uci_like(n, d, classes, seed):
                            train_val_split=(np.sort(p[: n // 2]), np.sort(p[n // 2:])), folds=tuple(folds))
 
 
-def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-2, 5)), max_iter=1_000_000):
+def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-2, 5)), max_iter=100_000):
     """Arora et al. (2020)'s UCI protocol in plain numpy + scikit-learn, independent of ntklib: the 15 NTKs
     (L = 1..max_layers layers, L' = 0..L-1 fixed) by the literal arc-cosine recursion (Arora et al. 2019,
     Eq. 4-6; W_std^2 = 2, no bias, fan-in normalised), an SVC(kernel="precomputed") per kernel and C trained on
-    the first split and scored on the second, the first maximum in grid order, then the mean accuracy over the
-    four (train, test) pairs. Returns (accuracy, (L, L'), C)."""
+    the first split and scored on the second, the first maximum in grid order among the fits that did not stop
+    at max_iter (scikit-learn's ConvergenceWarning; among all if none converged), then the mean accuracy over
+    the four (train, test) pairs. Returns (accuracy, (L, L'), C)."""
     import warnings
 
     import numpy as np
@@ -290,12 +291,13 @@ def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-
 
     def acc(K, tr, te, C):
         if len(np.unique(ds.y[tr])) == 1:
-            return float(np.mean(ds.y[te] == ds.y[tr][0]))
+            return float(np.mean(ds.y[te] == ds.y[tr][0])), True
         clf = SVC(kernel="precomputed", C=C, cache_size=500, max_iter=max_iter)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
             clf.fit(K[np.ix_(tr, tr)], ds.y[tr])
-        return float(np.mean(clf.predict(K[np.ix_(te, tr)]) == ds.y[te]))
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        return float(np.mean(clf.predict(K[np.ix_(te, tr)]) == ds.y[te])), converged
 
     X = ds.X
     nngp = 2.0 * X @ X.T / X.shape[1]
@@ -311,13 +313,10 @@ def plain_uci_protocol(ds, max_layers=5, C_grid=tuple(10.0 ** k for k in range(-
         ntk[layer] = nngp
         kernels.update({(layer + 1, f): ntk[f] for f in range(layer + 1)})
     tr, va = ds.train_val_split
-    best, best_acc = None, -1.0
-    for hp in sorted(kernels):
-        for C in C_grid:
-            a = acc(kernels[hp], tr, va, C)
-            if a > best_acc:
-                best, best_acc = (hp, C), a
-    return float(np.mean([acc(kernels[best[0]], a, b, best[1]) for a, b in ds.folds])), best[0], best[1]
+    scores = [(acc(kernels[hp], tr, va, C), hp, C) for hp in sorted(kernels) for C in C_grid]
+    candidates = [s for s in scores if s[0][1]] or scores
+    (_, _), hp, C = max(candidates, key=lambda s: s[0][0])          # max returns the first maximum
+    return float(np.mean([acc(kernels[hp], a, b, C)[0] for a, b in ds.folds])), hp, C
 
 
 def worker_uci(sizes, d, classes, repeat):

@@ -73,9 +73,56 @@ def test_selection_takes_the_first_maximum(rng):
     y = (X[:, 0] > 0).astype(int)
     split = (np.arange(15), np.arange(15, 30))
     fam = [("a", X @ X.T), ("b", X @ X.T)]          # identical kernels: "a" must win the tie
-    val, best, folds = ub.select_kernel_svm(fam, y, split, [split], (1.0, 10.0))
-    assert best[0] == "a" and len(val) == 4 and len(folds) == 1
+    val, best, folds, capped = ub.select_kernel_svm(fam, y, split, [split], (1.0, 10.0))
+    assert best[0] == "a" and len(val) == 4 and len(folds) == 1 and capped == []
     assert best[1] == [c for c in (1.0, 10.0) if val[f"a|{c:g}"] == max(val.values())][0]
+
+
+def _noisy_linear_problem(rng, n=80):
+    """A linear kernel on overlapping classes: SMO needs many iterations at large C."""
+    X = rng.standard_normal((n, 2))
+    y = (X[:, 0] + rng.standard_normal(n) > 0).astype(int)
+    return X @ X.T, y
+
+
+def test_svm_fit_reports_a_capped_fit_as_sklearn_warns(rng):
+    """converged is False exactly when scikit-learn warns that libsvm hit max_iter (an independent signal)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import SVC
+    K, y = _noisy_linear_problem(rng)
+    seen = set()
+    for C in (0.01, 1.0, 1e4):
+        for max_iter in (5, 50, 100_000):
+            acc, converged = ub.svm_fit(K[:60, :60], K[60:, :60], y[:60], y[60:], C, max_iter)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                clf = SVC(kernel="precomputed", C=C, cache_size=500, max_iter=max_iter).fit(K[:60, :60], y[:60])
+            warned = any(issubclass(x.category, ConvergenceWarning) for x in w)
+            assert converged is not warned, (C, max_iter)
+            assert acc == np.mean(clf.predict(K[60:, :60]) == y[60:])
+            assert acc == ub.svm_accuracy(K[:60, :60], K[60:, :60], y[:60], y[60:], C, max_iter)
+            seen.add(converged)
+    assert seen == {True, False}                    # both cases occurred
+
+
+def test_selection_skips_capped_fits():
+    """The choice is the first maximum among converged fits, even where a capped fit scores higher; a capped
+    fit is listed, and so is a capped fold fit."""
+    K, y = _noisy_linear_problem(np.random.default_rng(10))     # a seed where the capped fit scores highest
+    split = (np.arange(40), np.arange(40, 80))
+    grid = (0.01, 1.0, 1e4)
+    fits = {C: ub.svm_fit(K[:40, :40], K[40:, :40], y[:40], y[40:], C, 30) for C in grid}
+    assert [ok for _, ok in fits.values()] == [True, True, False]
+    assert fits[1e4][0] > max(fits[0.01][0], fits[1.0][0])      # the old rule would have chosen C = 10^4
+    val, best, folds, capped = ub.select_kernel_svm([("lin", K)], y, split, [split], grid, max_iter=30)
+    assert capped == ["lin|10000"] and val == {f"lin|{C:g}": fits[C][0] for C in grid}
+    assert best == ("lin", 0.01 if fits[0.01][0] >= fits[1.0][0] else 1.0)
+    # with every fit capped the first maximum of all is chosen, and its fold fit is listed as capped
+    val, best, folds, capped = ub.select_kernel_svm([("lin", K)], y, split, [split], (1e4, 1e3), max_iter=1)
+    assert capped == ["lin|10000", "lin|1000", "fold 0"]
+    assert best == ("lin", 1e4 if val["lin|10000"] >= val["lin|1000"] else 1e3)
 
 
 def test_run_caches_results(tmp_path, shared_data):
