@@ -241,7 +241,7 @@ def worker_solve(n, repeat):
     H32 = H.astype(np.float32)
     t, rss = timed(lambda: scipy_eigh(H32, driver="evd", check_finite=False), 1)[:2]
     rows.append(dict(case="eigh float32 (LAPACK)", seconds=t, peak_mb=rss))
-    del H32
+    H32 = None                                     # free it before the next decomposition
     t, rss = timed(lambda: spectrum.eigendecomposition(H, dtype=np.float32), 1)[:2]
     rows.append(dict(case="eigendecomposition float32", seconds=t, peak_mb=rss))
     eta = 1.0 / np.abs(H).sum(axis=1).max()       # <= 1 / lambda_max (Gershgorin): GD is stable
