@@ -521,7 +521,7 @@ def section_uci(args, report, failures):
     report.append(f"### 4. The UCI protocol's NTK column (Arora et al. 2020), {len(sizes)} synthetic data sets "
                   f"(n = {', '.join(map(str, sizes))}, d = 16, 3 classes)\n")
     report.append("ntklib = `ntklib.experiments.uci_benchmark.evaluate(ds, \"NTK\", Protocol())`: 15 NTKs from one fused recursion, "
-                  "the SVC grid (7 C values) on each, the first maximum, the 4-fold mean; plain = the same protocol in "
+                  "the SVC grid (7 C values) on each (a converged fit with no alpha at its bound C serves the larger C), the first maximum, the 4-fold mean; plain = the same protocol in "
                   "plain numpy + scikit-learn (`plain_uci_protocol` in this file). Both serial, in one process, on the "
                   "same data; seconds summed over the sets (minimum of --repeat runs). `uci_benchmark.run` also runs "
                   "the data sets in parallel (one process per core), which this row does not use. err = max |accuracy "

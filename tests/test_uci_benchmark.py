@@ -73,7 +73,7 @@ def test_selection_takes_the_first_maximum(rng):
     y = (X[:, 0] > 0).astype(int)
     split = (np.arange(15), np.arange(15, 30))
     fam = [("a", X @ X.T), ("b", X @ X.T)]          # identical kernels: "a" must win the tie
-    val, best, folds, capped = ub.select_kernel_svm(fam, y, split, [split], (1.0, 10.0))
+    val, best, folds, capped, _ = ub.select_kernel_svm(fam, y, split, [split], (1.0, 10.0))
     assert best[0] == "a" and len(val) == 4 and len(folds) == 1 and capped == []
     assert best[1] == [c for c in (1.0, 10.0) if val[f"a|{c:g}"] == max(val.values())][0]
 
@@ -116,13 +116,48 @@ def test_selection_skips_capped_fits():
     fits = {C: ub.svm_fit(K[:40, :40], K[40:, :40], y[:40], y[40:], C, 30) for C in grid}
     assert [ok for _, ok in fits.values()] == [True, True, False]
     assert fits[1e4][0] > max(fits[0.01][0], fits[1.0][0])      # the old rule would have chosen C = 10^4
-    val, best, folds, capped = ub.select_kernel_svm([("lin", K)], y, split, [split], grid, max_iter=30)
+    val, best, folds, capped, _ = ub.select_kernel_svm([("lin", K)], y, split, [split], grid, max_iter=30)
     assert capped == ["lin|10000"] and val == {f"lin|{C:g}": fits[C][0] for C in grid}
     assert best == ("lin", 0.01 if fits[0.01][0] >= fits[1.0][0] else 1.0)
     # with every fit capped the first maximum of all is chosen, and its fold fit is listed as capped
-    val, best, folds, capped = ub.select_kernel_svm([("lin", K)], y, split, [split], (1e4, 1e3), max_iter=1)
+    val, best, folds, capped, _ = ub.select_kernel_svm([("lin", K)], y, split, [split], (1e4, 1e3), max_iter=1)
     assert capped == ["lin|10000", "lin|1000", "fold 0"]
     assert best == ("lin", 1e4 if val["lin|10000"] >= val["lin|1000"] else 1e3)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")   # capped fits are part of it
+def test_a_fit_with_the_box_inactive_serves_every_larger_C(shared_data):
+    """select_kernel_svm's reuse across C against libsvm fitted at every C (independent: SVC itself), on real
+    data sets where the dual's bound alpha <= C is inactive from some C on: every reused accuracy is libsvm's own
+    at that C, and the fits that precede a reused one have no multiplier at C."""
+    from sklearn.svm import SVC
+    grid = ub.Protocol().C_grid
+    for name in ("iris", "fertility", "breast-tissue"):
+        ds = datasets.load_uci(name, data_dir=shared_data)
+        tr, va = ds.train_val_split
+        fam = list(ub.ntk_kernel_family(ds.X, 3))
+        sel = ub.select_kernel_svm(fam, ds.y, ds.train_val_split, ds.folds, grid, max_iter=100_000)
+        assert sel.reused, name                                  # the rule applies on these sets
+        assert set(sel.reused) <= set(sel.val) and not set(sel.reused) & set(sel.capped)
+        for hp, K in fam:
+            Ktr, Kva = K[np.ix_(tr, tr)], K[np.ix_(va, tr)]
+            for C in grid:
+                clf = SVC(kernel="precomputed", C=C, cache_size=500, max_iter=100_000).fit(Ktr, ds.y[tr])
+                assert sel.val[f"{hp}|{C:g}"] == np.mean(clf.predict(Kva) == ds.y[va]), (name, hp, C)
+                nxt = [c for c in grid if c > C]
+                if nxt and f"{hp}|{nxt[0]:g}" in sel.reused and f"{hp}|{C:g}" not in sel.reused:
+                    assert np.abs(clf.dual_coef_).max() < C      # the source fit: no alpha at its bound
+
+
+def test_reuse_needs_a_larger_C(rng):
+    """A grid in decreasing order is fitted at every C: the solution at C says nothing about a smaller C."""
+    X = rng.standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(int)                               # separable: the box is inactive at large C
+    split = (np.arange(30), np.arange(30, 40))
+    up = ub.select_kernel_svm([("lin", X @ X.T)], y, split, [split], (1e2, 1e3, 1e4))
+    down = ub.select_kernel_svm([("lin", X @ X.T)], y, split, [split], (1e4, 1e3, 1e2))
+    assert up.reused == ["lin|1000", "lin|10000"] and down.reused == []
+    assert up.val == down.val
 
 
 def test_run_caches_results(tmp_path, shared_data):
@@ -160,7 +195,7 @@ def test_kernel_cache_round_trip(tmp_path, rng):
     assert len(list(tmp_path.glob("ntk-*.npz"))) == 1
     for (k1, K1), (k2, K2) in zip(first, second):
         assert k1 == k2
-        np.testing.assert_allclose(K1, K2, rtol=tol.FLOAT32_ROUNDOFF_RTOL)       # stored as float32
+        assert K2.dtype == np.float64 and np.array_equal(K1, K2)               # a cached kernel is the computed one
     # the key is the data's content (and the parameters and code version), not its shape or name
     Y = X.copy()
     Y[3, 1] += 1e-9
