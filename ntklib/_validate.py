@@ -300,9 +300,11 @@ def _max_asymmetry(H, tile: int = 256) -> float:
 def cholesky(H, name: str = "H") -> np.ndarray:
     """Lower Cholesky factor of a symmetric positive definite kernel, or a clear error naming the
     smallest eigenvalue and suggesting a ridge."""
+    from scipy.linalg import cholesky as lapack_cholesky
     H = kernel(H, name)
     try:
-        L = np.linalg.cholesky(H)
+        # scipy's LAPACK, not numpy's: at n = 10,000 numpy's build took 6.8-7.7 s against 3.6 s (book: Performance)
+        L = lapack_cholesky(H, lower=True, check_finite=False)   # finite: checked above
         pivots = np.diag(L) ** 2
         # Cholesky of an exactly singular matrix (e.g. a duplicated input) can succeed on round-off and
         # then solve to garbage; a pivot this small relative to the largest means numerically singular.
